@@ -1,0 +1,1 @@
+"""Instrument drivers: the charger RPC client, the EV simulator, the power analyzer."""

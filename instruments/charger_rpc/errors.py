@@ -1,0 +1,40 @@
+"""Two families of failure, kept apart so a red verdict says whose fault it is.
+
+* :class:`DeviceError` and :class:`MalformedReply` are the charger's answers: a product verdict.
+* :class:`BenchFault` (unreachable charger, timeout) is the bench's problem: no verdict on the product.
+"""
+from __future__ import annotations
+
+from instruments.charger_rpc.exchange import Exchange
+
+
+class DeviceError(Exception):
+    """The charger answered with an RPC error object."""
+
+    def __init__(self, code: int, message: str, exchange: Exchange) -> None:
+        super().__init__(f"charger error {code} ({message!r}) for {exchange.summary()}")
+        self.code = code
+        self.message = message
+        self.exchange = exchange
+
+
+class MalformedReply(Exception):
+    """The charger answered, but not with a well-formed reply for the request style used."""
+
+    def __init__(self, reason: str, exchange: Exchange) -> None:
+        super().__init__(f"malformed reply: {reason}; {exchange.summary()}")
+        self.reason = reason
+        self.exchange = exchange
+
+
+class BenchFault(Exception):
+    """The bench could not complete the exchange; says nothing about the product's conformance."""
+
+
+class ChargerUnreachable(BenchFault):
+    """No HTTP reply: connection refused or reset, or no answer within the timeout."""
+
+    def __init__(self, reason: str, exchange: Exchange) -> None:
+        super().__init__(f"charger unreachable: {reason}; {exchange.summary()}")
+        self.reason = reason
+        self.exchange = exchange

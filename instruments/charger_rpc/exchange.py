@@ -1,0 +1,31 @@
+"""A record of one HTTP exchange with the charger, masked and ready to attach to a report.
+
+A red verdict must show exactly what was sent and what came back, so every call the client makes
+is kept as an :class:`Exchange`: request, reply, HTTP status and duration.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str                 # RPC method name, or the raw path for hand-made requests
+    http_method: str
+    url: str
+    request_body: Any           # decoded JSON (masked) or text
+    status: int | None          # None when no HTTP reply came (connection failure, timeout)
+    reply_body: Any             # decoded JSON (masked) or text; None if no reply
+    duration_s: float
+    style: str
+    error: str | None = None    # transport problem, if any
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str)
+
+    def summary(self) -> str:
+        """One line for failure messages: what was asked and what came back."""
+        reply = self.error if self.status is None else f"HTTP {self.status} {json.dumps(self.reply_body, default=str)}"
+        return f"{self.http_method} {self.url} {json.dumps(self.request_body, default=str)} -> {reply}"

@@ -1,0 +1,62 @@
+"""``python -m simulator``: run the virtual bench on loopback until interrupted.
+
+Prints one JSON "ready" line with the endpoints (charger URL, EV simulator serial URL, power
+analyzer VISA resource) so a launcher (the pytest bench fixture, or a person) knows where to go.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from simulator.bench import VirtualBench
+from simulator.defects import CATALOGUE
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="charger HTTP port (0: any free port)")
+    parser.add_argument("--ev-port", type=int, default=0, help="EV simulator twin TCP port")
+    parser.add_argument("--analyzer-port", type=int, default=0, help="power analyzer twin TCP port")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="device seconds per wall second")
+    parser.add_argument("--defect", action="append", default=[], choices=sorted(CATALOGUE),
+                        metavar="NAME", help="start with a catalogued firmware defect (repeatable)")
+    parser.add_argument("--state-dir", type=Path, default=None, help="where the charger keeps its flash")
+    parser.add_argument("--serial-number", type=int, default=500006)
+    parser.add_argument("--pin", default="1234", help="the PIN the charger starts with")
+    parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="lektrico-virtual-"))
+    bench = VirtualBench(state_dir, time_scale=args.time_scale, defects=tuple(args.defect),
+                         serial_number=args.serial_number, pin=args.pin, host=args.host)
+    endpoints = await bench.start(args.port, args.ev_port, args.analyzer_port)
+    print(json.dumps({"event": "ready", **asdict(endpoints), "defects": args.defect}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await bench.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list_defects:
+        for defect in CATALOGUE.values():
+            print(f"{defect.name:38} {defect.area:12} {defect.summary}")
+        return 0
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

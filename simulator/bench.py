@@ -1,0 +1,77 @@
+"""Assemble the virtual bench: one clock, one physical model, the charger and both twins.
+
+Every part listens on its own loopback port, so a suite reaches the virtual bench exactly as it
+reaches a real one: HTTP for the charger, a serial URL for the EV simulator, a VISA resource for
+the power analyzer.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from simulator.clock import DeviceClock
+from simulator.defects import ActiveDefects
+from simulator.firmware.charger import VirtualCharger
+from simulator.http_server import ChargerHttpServer
+from simulator.physics.model import PhysicalModel
+from simulator.twins.ev_simulator import EvSimulatorTwin
+from simulator.twins.power_analyzer import PowerAnalyzerTwin
+
+TICK_WALL_S = 0.002
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """What a bench profile needs to reach the virtual bench (printed as the ready line)."""
+
+    charger_url: str
+    ev_simulator_url: str
+    power_analyzer_resource: str
+    time_scale: float
+
+
+class VirtualBench:
+    def __init__(self, state_dir: Path, *, time_scale: float = 1.0, defects: tuple[str, ...] = (),
+                 serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.clock = DeviceClock(time_scale)
+        self.model = PhysicalModel(self.clock)
+        self.state_dir = state_dir
+        self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
+                                      defects=ActiveDefects(defects), host_ip=host)
+        self.http = ChargerHttpServer(self.charger, host)
+        self.ev_twin = EvSimulatorTwin(self.model)
+        self.analyzer_twin = PowerAnalyzerTwin(self.model)
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def start(self, charger_port: int = 0, ev_port: int = 0, analyzer_port: int = 0) -> Endpoints:
+        self.http.port = charger_port
+        port = await self.http.start()
+        ev = await self.ev_twin.start(self.host, ev_port)
+        analyzer = await self.analyzer_twin.start(self.host, analyzer_port)
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        return Endpoints(f"http://{self.host}:{port}", f"socket://{self.host}:{ev}",
+                         f"TCPIP::{self.host}::{analyzer}::SOCKET", self.clock.time_scale)
+
+    async def _tick(self) -> None:
+        """The firmware's main loop: react to the line and run deferred work (a pending reboot)."""
+        while True:
+            if not self.http.rebooting:
+                self.model.advance()
+                self.charger.poll_reboot()
+            await asyncio.sleep(TICK_WALL_S)
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        await self.analyzer_twin.stop()
+        await self.ev_twin.stop()
+        await self.http.stop()
+        self.write_ledger()
+
+    def write_ledger(self) -> None:
+        """The delays the firmware took, for comparing a real-time run's wall time against."""
+        ledger = [asdict(r) for r in self.charger.controller.s.ledger]
+        (self.state_dir / "ledger.json").write_text(json.dumps(ledger))

@@ -1,0 +1,140 @@
+"""The catalogue of named firmware defects the virtual charger can be started with.
+
+Each defect is a realistic bug a firmware team could ship.  The firmware checks for it where the
+bug would live (``"name" in defects``); the project's mutation test starts the virtual bench with
+each one and proves the suites go red.  ``suites`` names where a catching test is expected, only
+to order the mutation run (a defect not caught there is still hunted by the whole suite).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    area: str
+    summary: str
+    suites: tuple[str, ...]
+
+
+def _d(name: str, area: str, summary: str, *suites: str) -> Defect:
+    return Defect(name, area, summary, tuple(suites))
+
+
+API = "suites/api"
+FRAMING = "suites/api/test_framing.py"
+KEYS = "suites/api/test_app_config_keys.py"
+METHODS = "suites/api/test_method_schemas.py"
+PARAMS = "suites/api/test_method_params.py"
+CONSISTENCY = "suites/api/test_consistency.py"
+SECRETS = "suites/api/test_credentials.py"
+RESETS = "suites/api/test_resets.py"
+SCHEDULE = "suites/api/test_schedule_api.py"
+STATES = "suites/bench/test_states.py"
+PWM = "suites/bench/test_pwm_mapping.py"
+METERING = "suites/bench/test_metering.py"
+SESSION = "suites/bench/test_session_control.py"
+FAULTS = "suites/bench/test_cp_faults.py"
+
+CATALOGUE: dict[str, Defect] = {d.name: d for d in (
+    # --- framing ------------------------------------------------------------------------------
+    _d("id_not_echoed", "framing", "replies carry id 0 instead of the request's id", FRAMING),
+    _d("string_id_coerced", "framing", "a string id is echoed back as a number", FRAMING),
+    _d("notification_answered", "framing", "a frame without id gets a reply", FRAMING),
+    _d("case_sensitive_methods", "framing", "method names only match with the spec's exact case", FRAMING),
+    _d("dst_not_set", "framing", "frame replies omit dst (the caller's src)", FRAMING),
+    _d("url_errors_http_200", "framing", "per-method URL calls report errors with HTTP 200", FRAMING),
+    _d("unknown_method_true", "framing", "an unknown method answers true instead of an error", FRAMING),
+    # --- configuration keys -------------------------------------------------------------------
+    _d("install_current_accepts_33", "config", "install_current upper bound off by one (33 accepted)", KEYS, PARAMS),
+    _d("install_current_rejects_6", "config", "install_current lower bound off by one (6 rejected)", KEYS),
+    _d("user_current_accepts_5", "config", "user_current accepts 5 A", KEYS),
+    _d("led_brightness_rejects_100", "config", "led_max_brightness rejects its maximum 100", KEYS),
+    _d("gmt_offset_unsigned", "config", "gmt_offset stored unsigned: negative offsets rejected", KEYS),
+    _d("user_power_range_code", "config", "user_power out of range answered -5 instead of -4", KEYS),
+    _d("unknown_key_code", "config", "an unknown key answered -4 instead of -6", KEYS),
+    _d("bool_key_accepts_int", "config", "boolean keys accept 0/1 integers", KEYS),
+    _d("led_dimming_delay_16bit", "config", "led_dimming_delay kept in 16 bits: values above 65535 rejected", KEYS),
+    _d("user_current_not_applied", "config", "App_config.Set user_current answers true but keeps the old value", KEYS),
+    _d("latitude_truncated", "config", "latitude stored as an integer (45.5 reads back 45)", KEYS),
+    _d("led_template_unvalidated", "config", "led_template accepted with any number of values", KEYS),
+    _d("string_for_int_sets_zero", "config", "a non-numeric string for an integer key stores 0", KEYS),
+    _d("led_brightness_not_persisted", "config", "led_max_brightness lost on Device.Reset", RESETS),
+    _d("alias_not_persisted", "config", "charger_alias lost on Device.Reset", RESETS),
+    _d("factory_reset_keeps_user_current", "config", "Factory.Reset leaves user_current as set", RESETS),
+    _d("rejected_value_half_applied", "config", "a rejected out-of-range install_current still changes the live limit", KEYS, CONSISTENCY),
+    # --- method results -----------------------------------------------------------------------
+    _d("info_missing_pwm_current", "schema", "Charger_info.Get lacks pwm_current", METHODS),
+    _d("info_temperature_string", "schema", "Charger_info.Get reports temperature as a string", METHODS),
+    _d("serial_number_as_int", "schema", "Serial_number.Get returns an integer", METHODS),
+    _d("charger_config_missing_rcd", "schema", "Charger_config.Get lacks rcd_enabled", METHODS),
+    _d("app_config_missing_timezone", "schema", "App_config.Get lacks timezone", METHODS),
+    _d("wifi_rssi_string", "schema", "Wifi_status.Get reports rssi as a string", METHODS),
+    # --- method parameters and cross-method consistency ---------------------------------------
+    _d("dynamic_current_accepts_33", "params", "Dynamic_current.Set accepts 33", PARAMS),
+    _d("dynamic_current_missing_param_true", "params", "Dynamic_current.Set without its param answers true", PARAMS),
+    _d("install_set_not_in_app_config", "consistency", "Install_current.Set not reflected in App_config.Get", CONSISTENCY),
+    _d("device_id_wrong_serial", "consistency", "Device_id.Get built from a stale serial number", CONSISTENCY),
+    _d("sw_version_mismatch", "consistency", "Sw_version.Get and Charger_info.Get report different versions", CONSISTENCY),
+    _d("schedule_accepts_current_5", "params", "Charging_schedule.Set accepts a current of 5 A", SCHEDULE),
+    _d("schedule_get_drops_lb_mode", "schema", "Charging_schedule.Get omits lb_mode", SCHEDULE),
+    # --- credentials --------------------------------------------------------------------------
+    _d("pin_length_unchecked", "credentials", "Pin.Set accepts 5 digits", SECRETS),
+    _d("pin_digits_unchecked", "credentials", "Pin.Set accepts non-digits", SECRETS),
+    _d("pin_check_accepts_any", "credentials", "Pin.Check answers true for a wrong PIN", SECRETS),
+    _d("ap_password_short_accepted", "credentials", "Ap_password.Set accepts 7 characters", SECRETS),
+    _d("ap_password_long_accepted", "credentials", "Ap_password.Set accepts 64 characters", SECRETS),
+    _d("ap_password_empty_rejected", "credentials", "Ap_password.Set rejects the empty password that clears it", SECRETS),
+    # --- physical: PWM, contactor, metering, states --------------------------------------------
+    _d("duty_formula_wrong_above_20a", "pwm", "duty computed with the 51-80 A formula above 20 A", PWM),
+    _d("pwm_frequency_1100hz", "pwm", "CP PWM runs at 1100 Hz", PWM),
+    _d("install_current_not_limiting", "pwm", "PWM ignores install_current", PWM),
+    _d("user_power_ignored", "pwm", "user_power not converted into a current limit", PWM),
+    _d("wrong_limit_reason_dynamic", "pwm", "dynamic limit reported as reason 2 (user)", PWM),
+    _d("pwm_current_stale", "pwm", "pwm_current not updated when the limit changes", PWM),
+    _d("pwm_value_percent", "pwm", "Pwm_value.Get answers percent instead of 0..1", PWM),
+    _d("dynamic_zero_keeps_charging", "pwm", "dynamic_current 0 still advertises 6 A", PWM, SESSION),
+    _d("slow_contactor_close", "states", "contactor closes 4 s after state C", STATES),
+    _d("slow_contactor_open", "states", "contactor opens 300 ms after C->B", STATES),
+    _d("contactor_closes_in_b", "states", "contactor closes while the EV is in state B", STATES),
+    _d("ev_d_treated_as_c", "states", "EV state D reported as C", STATES),
+    _d("state_e_not_reported", "states", "a CP-PE short is reported as state A", STATES, FAULTS),
+    _d("diode_check_missing", "states", "a shorted EV diode is not detected", STATES, FAULTS),
+    _d("pwm_kept_on_pause", "session", "Charge.Pause keeps the PWM on", SESSION),
+    _d("pause_never_opens", "session", "paused with the EV still in C, the contactor never opens", SESSION),
+    _d("locked_still_charges", "session", "charger_locked true still lets the EV charge", SESSION),
+    _d("headless_ignored", "session", "headless false still charges without Charge.Start", SESSION),
+    _d("resume_ignored", "session", "Charge.Resume answers true but charging stays paused", SESSION),
+    _d("session_energy_reset_in_c", "session", "Session_energy.Reset allowed while charging", SESSION),
+    _d("session_energy_not_reset", "session", "Session_energy.Reset answers true but keeps the energy", SESSION),
+    _d("meter_gain_applied_twice", "metering", "current_gain applied twice in the meter", METERING),
+    _d("meter_current_offset", "metering", "meter current has a +0.4 A offset", METERING),
+    _d("energy_index_frozen", "metering", "energy_index does not advance while charging", METERING),
+    _d("sessions_not_counted", "metering", "total_charged_sessions not incremented at session end", METERING, SESSION),
+    _d("reset_ignores_session", "session", "Device.Reset reboots at once during a charging session", SESSION),
+)}
+
+
+class UnknownDefect(ValueError):
+    pass
+
+
+class ActiveDefects:
+    """The defects a virtual charger runs with; ``"name" in defects`` is the firmware's check."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        names = tuple(n for n in names if n)
+        unknown = [n for n in names if n not in CATALOGUE]
+        if unknown:
+            raise UnknownDefect(f"unknown defect(s) {unknown}; known: {sorted(CATALOGUE)}")
+        self.names = frozenset(names)
+
+    def __contains__(self, name: object) -> bool:
+        if name not in CATALOGUE:
+            raise UnknownDefect(f"firmware checks an uncatalogued defect {name!r}")
+        return name in self.names
+
+    def __repr__(self) -> str:
+        return f"ActiveDefects({sorted(self.names)})"

@@ -1,0 +1,334 @@
+"""The charging state machine: IEC 61851 states, the spec's extended states, sessions and faults.
+
+The controller runs whenever anyone observes the bench (``PhysicalModel.observe``) and from the
+server's background tick.  It timestamps its reactions from the moment the CP line changed, so its
+delays are exact in device time however coarse the tick is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from simulator.defects import ActiveDefects
+from simulator.firmware.config_store import ConfigStore
+from simulator.firmware.errors_register import ErrorRegister
+from simulator.firmware.limits import HW_MAX_A, Arbitration, arbitrate, duty_for_current, user_power_current
+from simulator.firmware.timing import FirmwareTiming
+from simulator.physics.control_pilot import PilotMode, adc_state_for, line_levels
+from simulator.physics.model import PhysicalModel
+
+DIODE_OK_BELOW_V = -10.5
+RCD_DC_TRIP_MA, RCD_AC_TRIP_MA = 6.0, 30.0
+FAULT_HOLD_S = 1.0  # state F held (>= 300 ms, field-facts §4) before the charger retries
+
+
+def rcd_trip_time_s(dc_ma: float, ac_ma: float) -> float | None:
+    """Trip time of the built-in RDC-DD / type A detector, or None below its thresholds."""
+    times = []
+    if dc_ma >= RCD_DC_TRIP_MA:
+        times.append(0.5 if dc_ma < 60 else 0.2 if dc_ma < 200 else 0.08)
+    if ac_ma >= RCD_AC_TRIP_MA:
+        times.append(0.2 if ac_ma < 60 else 0.1 if ac_ma < 150 else 0.03)
+    return min(times) if times else None
+
+
+@dataclass
+class Session:
+    session_id: int
+    started_at: float
+    energy_base_wh: float
+    charging_time_s: float = 0.0
+    reset_offset_wh: float = 0.0
+
+
+@dataclass
+class Reaction:
+    """A delayed firmware reaction (for the timing ledger): what, caused at, applied at."""
+
+    what: str
+    caused_at: float
+    applied_at: float
+
+
+@dataclass
+class ControllerState:
+    cp_seen: str = "A"
+    cp_seen_at: float = 0.0
+    allowed_since: float | None = None
+    blocked_since: float | None = None
+    duty: float = 1.0
+    pwm_current: int = 0
+    pending_duty: tuple[float, float, int] | None = None  # (due, duty, current)
+    fault_until: float = 0.0
+    rcd_latched: bool = False
+    ledger: list[Reaction] = field(default_factory=list)
+
+
+class ChargingController:
+    def __init__(self, model: PhysicalModel, store: ConfigStore, defects: ActiveDefects,
+                 timing: FirmwareTiming, calendar_start: datetime | None = None) -> None:
+        self.model = model
+        self.store = store
+        self.defects = defects
+        self.timing = timing
+        self.errors = ErrorRegister()
+        self.calendar_start = calendar_start or datetime.now(timezone.utc)
+        self.reboot()
+        model.observe(self.tick)
+
+    def reboot(self) -> None:
+        """Volatile state back to power-on values (config stays in the store)."""
+        self.dynamic_current = HW_MAX_A
+        self.authorized = False
+        self.user_stopped = False
+        self.paused = False
+        self.schedule_overridden = False
+        self.ota_until = -1.0
+        self.session: Session | None = None
+        self.state = "A"
+        self.extended = "A"
+        self.s = ControllerState(cp_seen_at=self.model.clock.now())
+        self.model.set_pilot(PilotMode.DC_HIGH, 1.0)
+        self.model.command_contactor(False)
+
+    # --- limits -----------------------------------------------------------------------------
+    def calendar_now(self, now: float) -> datetime:
+        """The charger's wall calendar (UTC, NTP-synced on a real unit) in local time."""
+        local = self.calendar_start + timedelta(seconds=now) + timedelta(hours=self.store.app["gmt_offset"])
+        return local
+
+    def schedule_current(self, now: float) -> int:
+        app = self.store.app
+        if not app["charging_schedule_enabled"] or self.schedule_overridden:
+            return HW_MAX_A
+        local = self.calendar_now(now)
+        minute_of_week = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
+        for interval in self.store.data["schedule"]:
+            start = (interval["start_d"] - 1) * 1440 + interval["start_h"] * 60 + interval["start_m"]
+            end = (interval["end_d"] - 1) * 1440 + interval["end_h"] * 60 + interval["end_m"]
+            inside = start <= minute_of_week < end if start <= end else (minute_of_week >= start or minute_of_week < end)
+            if inside:
+                return interval["current"]
+        return HW_MAX_A
+
+    def arbitration(self, now: float) -> Arbitration:
+        app = self.store.app
+        temperature = self.model.thermal.temperature_c + self.store.charger["temp_offset"]
+        temp_limit = 0 if self.errors.active["critical_temp"] else 16 if self.errors.active["overtemp"] else HW_MAX_A
+        if temperature < 0:  # pragma: no cover - not reachable on the bench
+            temp_limit = HW_MAX_A
+        limits = {
+            "system_max_current": HW_MAX_A,
+            "cable_current": HW_MAX_A,
+            "install_current": app["install_current"],
+            "dynamic_current": self.dynamic_current,
+            "user_current": app["user_current"],
+            "schedule_current": self.schedule_current(now),
+            "ocpp_current": HW_MAX_A,
+            "em_current": HW_MAX_A,
+            "temperature_current": temp_limit,
+            "user_power_current": min(HW_MAX_A, user_power_current(app["user_power"])),
+        }
+        return arbitrate(limits)
+
+    # --- the state machine --------------------------------------------------------------------
+    def tick(self, now: float) -> None:
+        s, model = self.s, self.model
+        levels = line_levels(model.pilot, model.ev)
+        letter = adc_state_for(levels.high_v)
+        if model.pilot.mode is PilotMode.DC_NEGATIVE:
+            letter = "F"
+        elif letter != s.cp_seen and now >= model.cp_changed_at + self.timing.cp_debounce_s:
+            s.cp_seen, s.cp_seen_at = letter, model.cp_changed_at + self.timing.cp_debounce_s
+        self._check_faults(now, levels.low_v)
+        if s.fault_until > now:
+            return
+        if model.pilot.mode is PilotMode.DC_NEGATIVE:  # fault hold over: retry from +12 V
+            model.set_pilot(PilotMode.DC_HIGH, 1.0)
+            return
+        cp = s.cp_seen
+        if cp in ("E", "F"):
+            self._enter_error(now, "state_e_activated" if cp == "E" else "state_f_activated", pilot_negative=False)
+            return
+        self.errors.set("state_e_activated", False)
+        self.errors.set("state_f_activated", False)
+        if cp == "A":
+            self._unplugged(now)
+            return
+        self._connected(now, cp)
+
+    def _check_faults(self, now: float, low_v: float) -> None:
+        s, model = self.s, self.model
+        contactor_closed = model.contactor.is_closed(now)
+        dc_ma, ac_ma = (model.residual_dc_ma, model.residual_ac_ma) if contactor_closed else (0.0, 0.0)
+        trip = rcd_trip_time_s(dc_ma, ac_ma)
+        if self.store.charger["rcd_enabled"] and trip is not None and not s.rcd_latched:
+            since = max(model.residual_changed_at, model.contactor.last_change_at(now) or 0.0)
+            if now >= since + trip:
+                s.rcd_latched = True
+                model.command_contactor(False, at=since + trip)
+                s.ledger.append(Reaction("rcd_trip", since, since + trip))
+        self.errors.set("rcd_error", s.rcd_latched)
+        diode_bad = (model.pilot.mode is PilotMode.PWM and s.cp_seen in ("B", "C", "D")
+                     and low_v > DIODE_OK_BELOW_V and "diode_check_missing" not in self.defects)
+        if diode_bad:
+            self._enter_error(now, "cp_diode_failure", pilot_negative=True)
+        temperature = model.thermal.temperature_c + self.store.charger["temp_offset"]
+        over, crit = self.store.charger["overtemp_threshold"], self.store.charger["critical_temp_threshold"]
+        self.errors.set("overtemp", temperature >= over or (self.errors.active["overtemp"] and temperature > over - 5))
+        self.errors.set("critical_temp", temperature >= crit or (self.errors.active["critical_temp"] and temperature > crit - 5))
+
+    def _enter_error(self, now: float, flag: str, pilot_negative: bool) -> None:
+        s = self.s
+        self.errors.set(flag, True)
+        self.model.command_contactor(False, at=now)
+        if pilot_negative:
+            self.model.set_pilot(PilotMode.DC_NEGATIVE, 0.0)
+            s.fault_until = now + FAULT_HOLD_S
+            self.state, self.extended = "F", "F"
+        else:
+            self.state, self.extended = ("E", "E") if flag == "state_e_activated" else ("F", "F")
+        s.allowed_since = None
+
+    def _unplugged(self, now: float) -> None:
+        s, model = self.s, self.model
+        if model.contactor.commanded_closed:
+            at = s.cp_seen_at + self.timing.contactor_open_s
+            model.command_contactor(False, at=at)
+            s.ledger.append(Reaction("contactor_open_on_unplug", s.cp_seen_at, at + model.contactor.open_delay_s))
+        model.set_pilot(PilotMode.DC_HIGH, 1.0)
+        if self.session is not None:
+            self._end_session(now)
+        self.authorized = self.user_stopped = self.paused = self.schedule_overridden = False
+        s.rcd_latched = False
+        self.errors.set("cp_diode_failure", False)
+        s.allowed_since = s.blocked_since = None
+        s.pending_duty = None
+        self.state, self.extended = "A", "A"
+
+    def blocked_reason(self, now: float, arbitration: Arbitration) -> str | None:
+        """Why charging is not allowed now (an extended state), or None when it is."""
+        app = self.store.app
+        if self.ota_until > now:
+            return "OTA"
+        if self.errors.any_active() and not self._only_warnings():
+            return "E"
+        if app["charger_locked"] and "locked_still_charges" not in self.defects:
+            return "LOCKED"
+        if not app["headless"] and not self.authorized:
+            return "B_AUTH"
+        if self.user_stopped:
+            return "B"
+        if self.paused:
+            return "B_PAUSE"
+        if arbitration.limits["schedule_current"] == 0:
+            return "B_SCHEDULER"
+        if arbitration.charging_current < 6:
+            return "B_PAUSE"
+        return None
+
+    def _only_warnings(self) -> bool:
+        """Overtemperature only derates; every other active error stops charging."""
+        return all(not on or flag == "overtemp" for flag, on in self.errors.active.items())
+
+    def _connected(self, now: float, cp: str) -> None:
+        s, model, timing = self.s, self.model, self.timing
+        if self.session is None:
+            self._start_session(now)
+        arb = self.arbitration(now)
+        blocked = self.blocked_reason(now, arb)
+        self.state = cp
+        closed = model.contactor.commanded_closed
+        if blocked is not None:
+            if s.blocked_since is None:
+                s.blocked_since = now
+            s.allowed_since = None
+            model.set_pilot(PilotMode.DC_HIGH, 1.0)
+            s.pending_duty = None
+            self.extended = blocked if blocked != "E" else "E"
+            if closed:
+                at = self._blocked_open_time(now, cp, blocked)
+                if at is not None:
+                    model.command_contactor(False, at=at)
+                    s.ledger.append(Reaction("contactor_open_blocked", s.blocked_since, at))
+            return
+        s.blocked_since = None
+        if s.allowed_since is None:
+            s.allowed_since = now
+        self._drive_pwm(now, arb)
+        self.extended = {"B": "B", "C": "C", "D": "D"}[cp]
+        if cp in ("C", "D") and not closed:
+            cause = max(s.cp_seen_at, s.allowed_since)
+            at = cause + timing.contactor_close_s
+            if at <= now:
+                model.command_contactor(True, at=at)
+                s.ledger.append(Reaction("contactor_close", cause, at + model.contactor.close_delay_s))
+        elif cp == "B" and closed:
+            at = s.cp_seen_at + timing.contactor_open_s
+            model.command_contactor(False, at=at)
+            s.ledger.append(Reaction("contactor_open", s.cp_seen_at, at + model.contactor.open_delay_s))
+        self._account_session(now)
+
+    def _blocked_open_time(self, now: float, cp: str, blocked: str) -> float | None:
+        """When the contactor opens once charging is no longer allowed (None: not yet).
+
+        EV back in B: within the open delay.  Error or OTA: at once.  Paused with the EV still
+        in C: after the IEC grace time of >= 6 s (field-facts §4)."""
+        s, timing = self.s, self.timing
+        assert s.blocked_since is not None
+        if cp == "B":
+            return max(s.cp_seen_at, s.blocked_since) + timing.contactor_open_s
+        if blocked in ("E", "OTA"):
+            return s.blocked_since
+        if "pause_never_opens" in self.defects:
+            return None
+        at = s.blocked_since + timing.pause_open_s
+        return at if at <= now else None
+
+    def _drive_pwm(self, now: float, arb: Arbitration) -> None:
+        s, model = self.s, self.model
+        current = arb.charging_current
+        duty = duty_for_current(current)
+        if model.pilot.mode is not PilotMode.PWM:
+            model.set_pilot(PilotMode.PWM, duty)
+            s.duty, s.pwm_current, s.pending_duty = duty, current, None
+            return
+        if current != s.pwm_current and (s.pending_duty is None or s.pending_duty[2] != current):
+            s.pending_duty = (now + self.timing.pwm_update_s, duty, current)
+        if s.pending_duty is not None and now >= s.pending_duty[0]:
+            due, duty, current = s.pending_duty
+            model.set_pilot(PilotMode.PWM, duty)
+            s.ledger.append(Reaction("pwm_update", due - self.timing.pwm_update_s, due))
+            s.duty, s.pwm_current, s.pending_duty = duty, current, None
+
+    # --- sessions -------------------------------------------------------------------------------
+    def _start_session(self, now: float) -> None:
+        counters = self.store.data["counters"]
+        counters["last_session_id"] += 1
+        self.store.save()
+        self.session = Session(counters["last_session_id"], now, self.model.electrical().energy_wh)
+        self._last_account = now
+
+    def _account_session(self, now: float) -> None:
+        if self.session is not None and self.model.contactor.is_closed(now):
+            self.session.charging_time_s += max(0.0, now - self._last_account)
+        self._last_account = now
+
+    def session_energy_wh(self, meter_energy_wh: float) -> float:
+        if self.session is None:
+            return float(self.store.data["counters"]["last_session_energy_wh"])
+        return max(0.0, meter_energy_wh - self.session.energy_base_wh - self.session.reset_offset_wh)
+
+    def _end_session(self, now: float) -> None:
+        from simulator.firmware.meter import read_meter  # local: avoids a cycle at import time
+
+        charger = self.store.charger
+        reading = read_meter(self.model.electrical(), charger["voltage_gain"], charger["current_gain"], now)
+        energy = self.session_energy_wh(reading.energy_wh)
+        counters = self.store.data["counters"]
+        counters["total_charged_sessions"] += 1
+        counters["total_charged_energy_wh"] += energy
+        counters["total_charged_time_min"] += int(self.session.charging_time_s // 60)
+        counters["last_session_energy_wh"] = int(round(energy))
+        self.store.save()
+        self.session = None

@@ -1,0 +1,78 @@
+"""Persisted configuration: what survives a reboot, and what a factory reset restores.
+
+The store is a JSON file in the charger's state directory, rewritten atomically on every change,
+so a reboot (a new process, or the in-process reboot of ``Device.Reset``) reads back exactly what
+was set.  Secrets are stored here too; they are never returned by any RPC.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from simulator.firmware.settings import APP_SETTINGS, CHARGER_SETTINGS
+
+
+def factory_app_config() -> dict[str, Any]:
+    return {name: s.default for name, s in APP_SETTINGS.items()}
+
+
+def factory_charger_config(serial_number: int) -> dict[str, Any]:
+    config = {name: s.default for name, s in CHARGER_SETTINGS.items()}
+    config["serial_number"] = serial_number
+    return config
+
+
+class ConfigStore:
+    """Application config, charger config, PIN, AP password, schedule and lifetime counters."""
+
+    def __init__(self, path: Path, serial_number: int, initial_pin: str) -> None:
+        self.path = path
+        self.serial_number = serial_number
+        self.initial_pin = initial_pin
+        self.data: dict[str, Any] = self._load() or self._factory()
+        self.save()
+
+    def _factory(self) -> dict[str, Any]:
+        return {
+            "app": factory_app_config(),
+            "charger": factory_charger_config(self.serial_number),
+            "pin": self.initial_pin,
+            "ap_password": "",
+            "schedule": [],
+            "counters": {"total_charged_time_min": 0, "total_charged_sessions": 0,
+                         "total_charged_energy_wh": 0.0, "last_session_energy_wh": 0, "last_session_id": 0},
+        }
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1))
+        os.replace(tmp, self.path)
+
+    def reload(self) -> None:
+        """What a reboot does: forget everything not on flash."""
+        self.data = self._load() or self._factory()
+
+    def factory_reset(self, keep: tuple[str, ...] = ()) -> None:
+        """Restore user settings; calibration (charger config) and lifetime counters stay."""
+        fresh = self._factory()
+        kept = {k: self.data["app"][k] for k in keep}
+        self.data = {**fresh, "charger": self.data["charger"], "counters": self.data["counters"]}
+        self.data["app"].update(kept)
+        self.save()
+
+    @property
+    def app(self) -> dict[str, Any]:
+        return self.data["app"]
+
+    @property
+    def charger(self) -> dict[str, Any]:
+        return self.data["charger"]

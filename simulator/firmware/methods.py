@@ -1,0 +1,330 @@
+"""The 35 RPC methods of the vendor's list (spec chapter 6), as the firmware implements them.
+
+Each handler takes the charger and the params object and returns the result, or raises
+:class:`RpcError` with the documented code.  Handlers are registered under the spec's spelling;
+the dispatcher matches names case-insensitively (field-facts §1).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from simulator.firmware import params as p
+from simulator.firmware.errors_register import ERROR_FLAGS
+from simulator.firmware.rpc_errors import (
+    KEY_FORMAT,
+    PROHIBITED,
+    UNKNOWN_KEY,
+    VALUE_LENGTH,
+    VALUE_RANGE,
+    RpcError,
+)
+from simulator.firmware.settings import APP_SETTINGS, CHARGER_SETTINGS
+
+if TYPE_CHECKING:
+    from simulator.firmware.charger import VirtualCharger
+
+Handler = Callable[["VirtualCharger", dict[str, Any]], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def rpc(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[name] = handler
+        return handler
+    return register
+
+
+# --- 6.1, 6.2, 6.27, 6.28: session control ----------------------------------------------------
+@rpc("Charge.Start")
+def charge_start(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    if "tag" in params and not isinstance(params["tag"], str):
+        raise RpcError(KEY_FORMAT, "'tag' must be a string")
+    if fw.store.app["charger_locked"]:
+        raise RpcError(PROHIBITED, "charger is locked")
+    fw.controller.authorized, fw.controller.user_stopped = True, False
+    return True
+
+
+@rpc("Charge.Stop")
+def charge_stop(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.controller.authorized, fw.controller.user_stopped = False, True
+    return True
+
+
+@rpc("Charge.Pause")
+def charge_pause(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.controller.paused = True
+    return True
+
+
+@rpc("Charge.Resume")
+def charge_resume(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    if "resume_ignored" not in fw.defects:
+        fw.controller.paused = False
+    return True
+
+
+# --- 6.3, 6.4, 6.21: configuration ---------------------------------------------------------------
+@rpc("App_config.Get")
+def app_config_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    config = {**fw.store.app, **fw.stale_app_values}
+    if "app_config_missing_timezone" in fw.defects:
+        config.pop("timezone")
+    return config
+
+
+@rpc("App_config.Set")
+def app_config_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    key = p.required(params, "config_key")
+    value = p.required(params, "config_value")
+    if not isinstance(key, str):
+        raise RpcError(KEY_FORMAT, "'config_key' must be a string")
+    if key not in APP_SETTINGS:
+        raise RpcError(VALUE_RANGE if "unknown_key_code" in fw.defects else UNKNOWN_KEY, f"unknown key '{key}'")
+    fw.store.app[key] = fw.config_value(key, value)
+    fw.store.save()
+    return True
+
+
+@rpc("Charger_config.Get")
+def charger_config_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    config = dict(fw.store.charger)
+    if "charger_config_missing_rcd" in fw.defects:
+        config.pop("rcd_enabled")
+    return config
+
+
+# --- 6.5, 6.6, 6.8, 6.11, 6.14, 6.17, 6.29: identity and live information -----------------------
+@rpc("Charger_info.Get")
+def charger_info_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    return fw.charger_info()
+
+
+@rpc("Sw_version.Get")
+def sw_version_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    version = "1.46" if "sw_version_mismatch" in fw.defects else fw.fw_version
+    return {"fw_version": version, "fw_id": fw.fw_id}
+
+
+@rpc("Board_revision.Get")
+def board_revision_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    return {"board_revision": fw.store.charger["board_revision"]}
+
+
+@rpc("Serial_number.Get")
+def serial_number_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    serial = fw.store.charger["serial_number"]
+    return {"serial_number": serial if "serial_number_as_int" in fw.defects else f"{serial:06d}"}
+
+
+@rpc("Device_id.Get")
+def device_id_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    return {"device_id": fw.device_id}
+
+
+@rpc("Wifi_status.Get")
+def wifi_status_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    rssi: Any = -57
+    if "wifi_rssi_string" in fw.defects:
+        rssi = "-57"
+    return {"connected": True, "sta_ip": fw.host_ip, "sta_name": "lektrico-lab", "rssi": rssi,
+            "bssid": "02:00:00:4c:6b:01"}
+
+
+@rpc("Device_info.Get")
+def device_info_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    app = fw.store.app
+    return {"device_id": fw.device_id, "connected_phase": app["connected_phase"],
+            "fw_version": fw.fw_version, "charger_alias": app["charger_alias"]}
+
+
+# --- 6.12, 6.13, 6.20, 6.22: measurements and counters -------------------------------------------
+@rpc("Pwm_value.Get")
+def pwm_value_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    value = fw.pwm_fraction()
+    return {"pwm_value": round(value * 100, 2) if "pwm_value_percent" in fw.defects else round(value, 4)}
+
+
+@rpc("Adc_state.Get")
+def adc_state_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    letter, raw, _low = fw.model.adc()
+    return {"adc_state": letter, "adc_raw": raw}
+
+
+@rpc("System_currents.Get")
+def system_currents_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    arbitration = fw.arbitration()
+    return {**arbitration.limits, "charging_current": arbitration.charging_current}
+
+
+@rpc("Counters_config.Get")
+def counters_config_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    counters = fw.store.data["counters"]
+    return {"total_charged_time": counters["total_charged_time_min"],
+            "total_charged_sessions": counters["total_charged_sessions"],
+            "total_charged_energy": round(counters["total_charged_energy_wh"] / 1000.0, 3),
+            "last_session_energy": counters["last_session_energy_wh"]}
+
+
+# --- 6.15, 6.18, 6.19: currents ------------------------------------------------------------------
+@rpc("Install_current.Set")
+def install_current_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    value = p.required(params, "install_current")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RpcError(KEY_FORMAT, "'install_current' must be an integer")
+    if "install_set_not_in_app_config" in fw.defects:
+        fw.stale_app_values.setdefault("install_current", fw.store.app["install_current"])
+    fw.store.app["install_current"] = fw.config_value("install_current", value)
+    fw.store.save()
+    return True
+
+
+@rpc("Dynamic_current.Set")
+def dynamic_current_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    if "dynamic_current" not in params and "dynamic_current_missing_param_true" in fw.defects:
+        return True
+    high = 33 if "dynamic_current_accepts_33" in fw.defects else 32
+    fw.controller.dynamic_current = p.integer(params, "dynamic_current", 0, high)
+    return True
+
+
+@rpc("Dynamic_current.Get")
+def dynamic_current_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    return {"dynamic_current": fw.controller.dynamic_current}
+
+
+# --- 6.9, 6.10, 6.16: errors -----------------------------------------------------------------------
+@rpc("Logged_errors.Get")
+def logged_errors_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, bool]:
+    return {flag: fw.controller.errors.logged[flag] for flag in ERROR_FLAGS}
+
+
+@rpc("Logged_errors.Reset")
+def logged_errors_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.controller.errors.reset_logged()
+    return True
+
+
+@rpc("Active_errors.Get")
+def active_errors_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, bool]:
+    return {flag: fw.controller.errors.active[flag] for flag in ERROR_FLAGS}
+
+
+# --- 6.7, 6.23, 6.24, 6.25, 6.30: device operations ------------------------------------------------
+@rpc("Device.Reset")
+def device_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.request_reboot(wait_for_session="reset_ignores_session" not in fw.defects)
+    return True
+
+
+@rpc("Factory.Reset")
+def factory_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    keep = ("user_current",) if "factory_reset_keeps_user_current" in fw.defects else ()
+    fw.store.factory_reset(keep=keep)
+    fw.request_reboot(wait_for_session=False)
+    return True
+
+
+@rpc("Ota.Verify")
+def ota_verify(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.controller.ota_until = fw.clock.now() + fw.timing.ota_s
+    return True
+
+
+@rpc("Session_energy.Reset")
+def session_energy_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    if fw.controller.state in ("C", "D") and "session_energy_reset_in_c" not in fw.defects:
+        raise RpcError(PROHIBITED, "session energy can only be reset in states A, B, E, F")
+    if "session_energy_not_reset" not in fw.defects:
+        fw.reset_session_energy()
+    return True
+
+
+@rpc("Heartbeat.Trigger")
+def heartbeat_trigger(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.notify("NotifyHeartbeat", {"ts": round(fw.clock.now(), 3), "device_id": fw.device_id})
+    return True
+
+
+# --- 6.26, 6.34, 6.35: credentials -----------------------------------------------------------------
+@rpc("Ap_password.Set")
+def ap_password_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    password = p.string(params, "password")
+    short = 7 if "ap_password_short_accepted" in fw.defects else 8
+    long = 64 if "ap_password_long_accepted" in fw.defects else 63
+    empty_ok = "ap_password_empty_rejected" not in fw.defects
+    if not (password == "" and empty_ok) and not short <= len(password) <= long:
+        raise RpcError(VALUE_LENGTH, "password must be 8 to 63 characters, or empty to remove it")
+    fw.store.data["ap_password"] = password
+    fw.store.save()
+    return True
+
+
+def _pin(fw: VirtualCharger, params: dict[str, Any]) -> str:
+    pin = p.string(params, "pin")
+    if len(pin) != 4 and not ("pin_length_unchecked" in fw.defects and len(pin) == 5):
+        raise RpcError(VALUE_LENGTH, "PIN must be 4 digits")
+    if not pin.isdigit() and "pin_digits_unchecked" not in fw.defects:
+        raise RpcError(KEY_FORMAT, "PIN must be digits")
+    return pin
+
+
+@rpc("Pin.Set")
+def pin_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.store.data["pin"] = _pin(fw, params)
+    fw.store.save()
+    return True
+
+
+@rpc("Pin.Check")
+def pin_check(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    pin = _pin(fw, params)
+    if pin != fw.store.data["pin"] and "pin_check_accepts_any" not in fw.defects:
+        raise RpcError(PROHIBITED, "wrong PIN")
+    return True
+
+
+# --- 6.31, 6.32, 6.33: charging schedule -----------------------------------------------------------
+_INTERVAL_RANGES = {"start_d": (1, 7), "start_h": (0, 23), "start_m": (0, 59), "end_d": (1, 7),
+                    "end_h": (0, 23), "end_m": (0, 59), "current": (0, 32), "lb_mode": (1, 3)}
+MAX_INTERVALS = 16
+
+
+@rpc("Charging_schedule.Set")
+def charging_schedule_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    intervals = p.required(params, "charging_schedule")
+    if not isinstance(intervals, list):
+        raise RpcError(KEY_FORMAT, "'charging_schedule' must be an array")
+    if len(intervals) > MAX_INTERVALS:
+        raise RpcError(VALUE_LENGTH, f"at most {MAX_INTERVALS} intervals")
+    cleaned = []
+    for interval in intervals:
+        if not isinstance(interval, dict):
+            raise RpcError(KEY_FORMAT, "each interval must be an object")
+        entry = {name: p.integer(interval, name, low, high) for name, (low, high) in _INTERVAL_RANGES.items()}
+        if 0 < entry["current"] < 6 and "schedule_accepts_current_5" not in fw.defects:
+            raise RpcError(VALUE_RANGE, "interval current must be 0 or 6..32")
+        cleaned.append(entry)
+    fw.store.data["schedule"] = cleaned
+    fw.store.save()
+    return True
+
+
+@rpc("Charging_schedule.Get")
+def charging_schedule_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]:
+    intervals = [dict(i) for i in fw.store.data["schedule"]]
+    if "schedule_get_drops_lb_mode" in fw.defects:
+        for interval in intervals:
+            interval.pop("lb_mode")
+    return {"charging_schedule": intervals}
+
+
+@rpc("Charging_schedule.Override")
+def charging_schedule_override(fw: VirtualCharger, params: dict[str, Any]) -> bool:
+    fw.controller.schedule_overridden = True
+    return True
+
+
+assert len(HANDLERS) == 35, f"the RPC list has 35 methods, the firmware registers {len(HANDLERS)}"
+assert not set(APP_SETTINGS) & set(CHARGER_SETTINGS)

@@ -1,0 +1,53 @@
+"""The charger's mains contactor, with its mechanical closing and opening delays.
+
+A command takes effect after the delay, so a suite that measures "contactor closes within 3 s of
+state C" measures the command latency of the firmware plus this mechanical delay, as on a bench.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Contactor:
+    close_delay_s: float = 0.05
+    open_delay_s: float = 0.02
+    welded: bool = False  # a welded contactor stays closed whatever is commanded
+    _commanded: bool = False
+    _changes: list[tuple[float, bool]] = field(default_factory=lambda: [(0.0, False)])
+
+    @property
+    def commanded_closed(self) -> bool:
+        return self._commanded
+
+    def command(self, closed: bool, now: float) -> None:
+        """Drive the coil; the contacts follow after the mechanical delay."""
+        if closed == self._commanded:
+            return
+        self._commanded = closed
+        delay = self.close_delay_s if closed else self.open_delay_s
+        if self.welded and not closed:
+            return
+        self._changes.append((now + delay, closed))
+
+    def is_closed(self, now: float) -> bool:
+        """Whether the contacts are closed at device time ``now``."""
+        state = False
+        for at, closed in self._changes:
+            if at <= now:
+                state = closed
+            else:
+                break
+        self._prune(now)
+        return state
+
+    def last_change_at(self, now: float) -> float | None:
+        """Device time of the last contact movement that has happened by ``now``."""
+        past = [at for at, _ in self._changes if at <= now]
+        return past[-1] if past else None
+
+    def _prune(self, now: float) -> None:
+        # Keep the last settled change and anything pending, so the list stays short.
+        settled = [i for i, (at, _) in enumerate(self._changes) if at <= now]
+        if len(settled) > 1:
+            del self._changes[: settled[-1]]

@@ -1,0 +1,50 @@
+"""The EV's charging load: it draws what the CP PWM advertises, within its own maximum.
+
+The EV decodes the duty cycle as IEC 61851-1 Annex A prescribes for the vehicle side
+(field-facts §3) and follows a change after a reaction time (≤ 5 s allowed, field-facts §4), then
+ramps at a finite rate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def ev_decoded_current(duty: float) -> float:
+    """Current (A) an EV reads from a PWM duty fraction; 0 where the duty allows no charging."""
+    percent = duty * 100.0
+    if percent < 8.0:
+        return 0.0
+    if percent < 10.0:
+        return 6.0
+    if percent <= 85.0:
+        return percent * 0.6
+    if percent <= 96.0:
+        return (percent - 64.0) * 2.5
+    return 0.0
+
+
+@dataclass
+class EvLoad:
+    max_current_a: float = 32.0       # what the simulated battery would take (EV simulator setting)
+    ramp_a_per_s: float = 100.0       # how fast the load current moves
+    reaction_s: float = 0.5           # delay before the EV follows a new advertised current
+    current_a: float = 0.0
+    _seen_limit_a: float = 0.0        # the advertised current the EV has reacted to
+    _pending_limit_a: float = 0.0
+    _pending_since: float = 0.0
+
+    def step(self, now: float, dt: float, advertised_a: float, energised: bool) -> None:
+        """Advance the load by ``dt`` device seconds ending at ``now``."""
+        if advertised_a != self._pending_limit_a:
+            self._pending_limit_a = advertised_a
+            self._pending_since = now - dt
+        # A lower limit is followed after the reaction time; a higher one at the same pace.
+        if now - self._pending_since >= self.reaction_s:
+            self._seen_limit_a = self._pending_limit_a
+        target = min(self.max_current_a, self._seen_limit_a) if energised else 0.0
+        if not energised:
+            self.current_a = 0.0  # no voltage, no current: the contactor cut it
+            return
+        delta = target - self.current_a
+        max_move = self.ramp_a_per_s * dt
+        self.current_a += max(-max_move, min(max_move, delta))
