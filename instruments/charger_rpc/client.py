@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from instruments.charger_rpc.masking import mask, mask_text, mask_url
 from instruments.charger_rpc.styles import RequestStyle, build, interpret
 
 ExchangeListener = Callable[[Exchange], None]
+HISTORY = 500  # recent exchanges kept for failure context; listeners see every one
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ChargerClient:
         timeout_s: float = 3.0,
         src: str = "lektrico-hil",
         secrets: tuple[str, ...] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.style = style
@@ -54,8 +57,8 @@ class ChargerClient:
         self.timeout_s = timeout_s
         self._secrets = secrets
         self._ids = itertools.count(int(time.time()) % 100_000 * 10)
-        self._http = httpx.AsyncClient(base_url=self.base_url, auth=auth, timeout=timeout_s)
-        self.exchanges: list[Exchange] = []
+        self._http = httpx.AsyncClient(base_url=self.base_url, auth=auth, timeout=timeout_s, transport=transport)
+        self.exchanges: deque[Exchange] = deque(maxlen=HISTORY)
         self.listeners: list[ExchangeListener] = []
 
     async def aclose(self) -> None:
