@@ -30,6 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--state-dir", type=Path, default=None, help="where the charger keeps its flash")
     parser.add_argument("--serial-number", type=int, default=500006)
     parser.add_argument("--pin", default="1234", help="the PIN the charger starts with")
+    parser.add_argument("--provision", action="append", default=[], metavar="KEY=VALUE",
+                        help="application key set by the installer before first use (repeatable)")
     parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
     return parser.parse_args(argv)
 
@@ -38,6 +40,9 @@ async def serve(args: argparse.Namespace) -> None:
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="lektrico-virtual-"))
     bench = VirtualBench(state_dir, time_scale=args.time_scale, defects=tuple(args.defect),
                          serial_number=args.serial_number, pin=args.pin, host=args.host)
+    for item in args.provision:
+        key, _, value = item.partition("=")
+        bench.charger.provision(key, value)
     endpoints = await bench.start(args.port, args.ev_port, args.analyzer_port)
     print(json.dumps({"event": "ready", **asdict(endpoints), "defects": args.defect}), flush=True)
     stop = asyncio.Event()

@@ -16,7 +16,7 @@ from simulator.defects import ActiveDefects
 from simulator.firmware.charging import ChargingController
 from simulator.firmware.config_store import ConfigStore
 from simulator.firmware.limits import Arbitration
-from simulator.firmware.meter import MeterReading, read_meter
+from simulator.firmware.meter import FrontEnd, MeterReading, read_meter
 from simulator.firmware.methods import HANDLERS
 from simulator.firmware.rpc_errors import KEY_FORMAT, NO_HANDLER, VALUE_RANGE, RpcError
 from simulator.firmware.settings import APP_SETTINGS, coerce
@@ -40,8 +40,10 @@ class VirtualCharger:
         self.timing = timing or FirmwareTiming()
         self.host_ip = host_ip
         self.store = ConfigStore(state_dir / "config.json", serial_number, pin)
-        self.controller = ChargingController(model, self.store, self.defects, self.timing)
         self.stale_app_values: dict[str, Any] = {}
+        self.front_end = FrontEnd(1.0 / self.store.charger["voltage_gain"], 1.0 / self.store.charger["current_gain"])
+        self.controller = ChargingController(model, self.store, self.defects, self.timing,
+                                             meter_energy_wh=lambda: self.meter().energy_wh)
         self.reboot_pending = False
         self.on_reboot: Callable[[], None] = lambda: None
         self.notifications: list[Callable[[dict[str, Any]], None]] = []
@@ -103,11 +105,17 @@ class VirtualCharger:
             return float(math.trunc(coerced))
         return coerced
 
+    def provision(self, key: str, value: str) -> None:
+        """An installer's setting applied before first use (string values, as App_config.Set takes)."""
+        self.store.app[key] = coerce(APP_SETTINGS[key], value)
+        self.store.save()
+
     # --- live values ----------------------------------------------------------------------------
     def meter(self) -> MeterReading:
         charger = self.store.charger
         reading = read_meter(self.model.electrical(), charger["voltage_gain"], charger["current_gain"],
-                             self.clock.now(), gain_applied_twice="meter_gain_applied_twice" in self.defects)
+                             self.clock.now(), self.front_end,
+                             gain_applied_twice="meter_gain_applied_twice" in self.defects)
         if "meter_current_offset" in self.defects and reading.current_a > 0:
             current = reading.current_a + 0.4
             return MeterReading(reading.voltage_v, current, reading.voltage_v * current, reading.energy_wh)

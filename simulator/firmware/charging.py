@@ -6,7 +6,8 @@ delays are exact in device time however coarse the tick is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from simulator.defects import ActiveDefects
@@ -66,12 +67,19 @@ class ControllerState:
 
 class ChargingController:
     def __init__(self, model: PhysicalModel, store: ConfigStore, defects: ActiveDefects,
-                 timing: FirmwareTiming, calendar_start: datetime | None = None) -> None:
+                 timing: FirmwareTiming, meter_energy_wh: Callable[[], float],
+                 calendar_start: datetime | None = None) -> None:
         self.model = model
+        self.meter_energy_wh = meter_energy_wh
         self.store = store
         self.defects = defects
-        self.timing = timing
         self.errors = ErrorRegister()
+        if "slow_contactor_close" in defects:
+            timing = replace(timing, contactor_close_s=4.0)
+        if "slow_contactor_open" in defects:
+            timing = replace(timing, contactor_open_s=0.3)
+        self.timing = timing
+        model.pilot.frequency_hz = 1100.0 if "pwm_frequency_1100hz" in defects else 1000.0
         self.calendar_start = calendar_start or datetime.now(timezone.utc)
         self.reboot()
         model.observe(self.tick)
@@ -117,19 +125,28 @@ class ChargingController:
         temp_limit = 0 if self.errors.active["critical_temp"] else 16 if self.errors.active["overtemp"] else HW_MAX_A
         if temperature < 0:  # pragma: no cover - not reachable on the bench
             temp_limit = HW_MAX_A
+        dynamic = self.dynamic_current
+        if dynamic == 0 and "dynamic_zero_keeps_charging" in self.defects:
+            dynamic = 6
+        user_power = HW_MAX_A if "user_power_ignored" in self.defects else user_power_current(app["user_power"])
         limits = {
             "system_max_current": HW_MAX_A,
             "cable_current": HW_MAX_A,
             "install_current": app["install_current"],
-            "dynamic_current": self.dynamic_current,
+            "dynamic_current": dynamic,
             "user_current": app["user_current"],
             "schedule_current": self.schedule_current(now),
             "ocpp_current": HW_MAX_A,
             "em_current": HW_MAX_A,
             "temperature_current": temp_limit,
-            "user_power_current": min(HW_MAX_A, user_power_current(app["user_power"])),
+            "user_power_current": min(HW_MAX_A, user_power),
         }
-        return arbitrate(limits)
+        overrides = {"dynamic_current": 2} if "wrong_limit_reason_dynamic" in self.defects else None
+        if "install_current_not_limiting" in self.defects:
+            result = arbitrate({**limits, "install_current": HW_MAX_A}, overrides)
+            return Arbitration({**result.limits, "install_current": limits["install_current"]},
+                               result.charging_current, result.reason)
+        return arbitrate(limits, overrides)
 
     # --- the state machine --------------------------------------------------------------------
     def tick(self, now: float) -> None:
@@ -215,11 +232,11 @@ class ChargingController:
             return "E"
         if app["charger_locked"] and "locked_still_charges" not in self.defects:
             return "LOCKED"
-        if not app["headless"] and not self.authorized:
+        if not app["headless"] and not self.authorized and "headless_ignored" not in self.defects:
             return "B_AUTH"
         if self.user_stopped:
             return "B"
-        if self.paused:
+        if self.paused and "pwm_kept_on_pause" not in self.defects:
             return "B_PAUSE"
         if arbitration.limits["schedule_current"] == 0:
             return "B_SCHEDULER"
@@ -263,7 +280,9 @@ class ChargingController:
             if at <= now:
                 model.command_contactor(True, at=at)
                 s.ledger.append(Reaction("contactor_close", cause, at + model.contactor.close_delay_s))
-        elif cp == "B" and closed:
+        elif cp == "B" and not closed and "contactor_closes_in_b" in self.defects:
+            model.command_contactor(True, at=now)
+        elif cp == "B" and closed and "contactor_closes_in_b" not in self.defects:
             at = s.cp_seen_at + timing.contactor_open_s
             model.command_contactor(False, at=at)
             s.ledger.append(Reaction("contactor_open", s.cp_seen_at, at + model.contactor.open_delay_s))
@@ -289,6 +308,8 @@ class ChargingController:
         s, model = self.s, self.model
         current = arb.charging_current
         duty = duty_for_current(current)
+        if current > 20 and "duty_formula_wrong_above_20a" in self.defects:
+            duty = (current / 2.5 + 64.0) / 100.0
         if model.pilot.mode is not PilotMode.PWM:
             model.set_pilot(PilotMode.PWM, duty)
             s.duty, s.pwm_current, s.pending_duty = duty, current, None
@@ -299,6 +320,8 @@ class ChargingController:
             due, duty, current = s.pending_duty
             model.set_pilot(PilotMode.PWM, duty)
             s.ledger.append(Reaction("pwm_update", due - self.timing.pwm_update_s, due))
+            if "pwm_current_stale" in self.defects:
+                current = s.pwm_current
             s.duty, s.pwm_current, s.pending_duty = duty, current, None
 
     # --- sessions -------------------------------------------------------------------------------
@@ -306,7 +329,7 @@ class ChargingController:
         counters = self.store.data["counters"]
         counters["last_session_id"] += 1
         self.store.save()
-        self.session = Session(counters["last_session_id"], now, self.model.electrical().energy_wh)
+        self.session = Session(counters["last_session_id"], now, self.meter_energy_wh())
         self._last_account = now
 
     def _account_session(self, now: float) -> None:
@@ -320,13 +343,10 @@ class ChargingController:
         return max(0.0, meter_energy_wh - self.session.energy_base_wh - self.session.reset_offset_wh)
 
     def _end_session(self, now: float) -> None:
-        from simulator.firmware.meter import read_meter  # local: avoids a cycle at import time
-
-        charger = self.store.charger
-        reading = read_meter(self.model.electrical(), charger["voltage_gain"], charger["current_gain"], now)
-        energy = self.session_energy_wh(reading.energy_wh)
+        energy = self.session_energy_wh(self.meter_energy_wh())
         counters = self.store.data["counters"]
-        counters["total_charged_sessions"] += 1
+        if "sessions_not_counted" not in self.defects:
+            counters["total_charged_sessions"] += 1
         counters["total_charged_energy_wh"] += energy
         counters["total_charged_time_min"] += int(self.session.charging_time_s // 60)
         counters["last_session_energy_wh"] = int(round(energy))

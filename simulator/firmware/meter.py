@@ -19,10 +19,21 @@ class MeterReading:
     energy_wh: float
 
 
+@dataclass(frozen=True)
+class FrontEnd:
+    """The board's analog front end: raw = true x sensitivity.  Factory calibration sets the gains
+    to 1 / sensitivity, so a calibrated unit reads true values."""
+
+    voltage_sensitivity: float = 1.0
+    current_sensitivity: float = 1.0
+
+
 def read_meter(true: Electrical, voltage_gain: float, current_gain: float, now: float,
-               gain_applied_twice: bool = False) -> MeterReading:
+               front_end: FrontEnd = FrontEnd(), gain_applied_twice: bool = False) -> MeterReading:
     noise = 1.0 + 0.0005 * math.sin(now * 7.3)
     cg = current_gain * current_gain if gain_applied_twice else current_gain
-    voltage = true.voltage_v * voltage_gain * noise
-    current = true.current_a * cg * noise
-    return MeterReading(voltage, current, voltage * current, true.energy_wh * voltage_gain * cg)
+    v_scale = front_end.voltage_sensitivity * voltage_gain
+    i_scale = front_end.current_sensitivity * cg
+    voltage = true.voltage_v * v_scale * noise
+    current = true.current_a * i_scale * noise
+    return MeterReading(voltage, current, voltage * current, true.energy_wh * v_scale * i_scale)

@@ -1,0 +1,1 @@
+"""Report tooling: Allure labels and attachments, ambiguity records, plots, the HTML build."""
