@@ -32,6 +32,8 @@ class AmbiguityRecord:
 
 
 RECORDED: list[AmbiguityRecord] = []
+ENVIRONMENT: dict[str, str] = {}
+"""What the run judged (bench, firmware, device id, defects): written to the report's environment."""
 _current_test: list[str] = ["<outside a test>"]
 
 

@@ -7,12 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from reports.allure_support import RECORDED, set_current_test
+from reports.allure_support import ENVIRONMENT, RECORDED, set_current_test
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     set_current_test(item.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The report's environment block: which bench and which charger firmware were judged."""
+    target = session.config.getoption("--alluredir", None)
+    if not target or not ENVIRONMENT:
+        return
+    Path(target).mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={value}" for key, value in sorted(ENVIRONMENT.items())]
+    (Path(target) / "environment.properties").write_text("\n".join(lines) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

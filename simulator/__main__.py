@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from simulator.bench import VirtualBench
+from simulator.http_auth import HttpAuth
 from simulator.defects import CATALOGUE
 
 
@@ -32,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pin", default="1234", help="the PIN the charger starts with")
     parser.add_argument("--provision", action="append", default=[], metavar="KEY=VALUE",
                         help="application key set by the installer before first use (repeatable)")
+    parser.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                        help="require HTTP Digest (realm RPC) or Basic credentials; default: none")
     parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
     return parser.parse_args(argv)
 
@@ -39,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="lektrico-virtual-"))
     bench = VirtualBench(state_dir, time_scale=args.time_scale, defects=tuple(args.defect),
-                         serial_number=args.serial_number, pin=args.pin, host=args.host)
+                         serial_number=args.serial_number, pin=args.pin, host=args.host,
+                         auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None)
     for item in args.provision:
         key, _, value = item.partition("=")
         bench.charger.provision(key, value)

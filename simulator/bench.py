@@ -14,6 +14,7 @@ from pathlib import Path
 from simulator.clock import DeviceClock
 from simulator.defects import ActiveDefects
 from simulator.firmware.charger import VirtualCharger
+from simulator.http_auth import HttpAuth
 from simulator.http_server import ChargerHttpServer
 from simulator.physics.model import PhysicalModel
 from simulator.twins.ev_simulator import EvSimulatorTwin
@@ -34,14 +35,15 @@ class Endpoints:
 
 class VirtualBench:
     def __init__(self, state_dir: Path, *, time_scale: float = 1.0, defects: tuple[str, ...] = (),
-                 serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1") -> None:
+                 serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1",
+                 auth: HttpAuth | None = None) -> None:
         self.host = host
         self.clock = DeviceClock(time_scale)
         self.model = PhysicalModel(self.clock)
         self.state_dir = state_dir
         self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
                                       defects=ActiveDefects(defects), host_ip=host)
-        self.http = ChargerHttpServer(self.charger, host)
+        self.http = ChargerHttpServer(self.charger, host, auth=auth)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)
         self._ticker: asyncio.Task[None] | None = None

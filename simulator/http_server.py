@@ -14,14 +14,17 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from simulator.firmware.charger import VirtualCharger
+from simulator.http_auth import HttpAuth
 from simulator.firmware.rpc_errors import JSON_FORMAT, NO_HANDLER, RpcError
 
 _NO_ID = object()
 
 
 class ChargerHttpServer:
-    def __init__(self, charger: VirtualCharger, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, charger: VirtualCharger, host: str = "127.0.0.1", port: int = 0,
+                 auth: HttpAuth | None = None) -> None:
         self.charger = charger
+        self.auth = auth
         self.host = host
         self.port = port
         self.rebooting = False
@@ -81,6 +84,8 @@ class ChargerHttpServer:
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPServiceUnavailable()
+        if self.auth is not None and not self.auth.allows(request):
+            raise self.auth.challenge()
         return await handler(request)
 
     # --- POST /rpc and WebSocket frames ---------------------------------------------------------

@@ -148,3 +148,35 @@ async def test_notification_reply_body_is_reported_raw() -> None:
     async with client_with(handler) as client:
         reply = await client.send_raw({"method": "Charger_info.Get"})
     assert reply.status == 200 and reply.json is None and reply.text == ""
+
+
+@pytest.fixture(scope="module")
+def charger_with_auth(tmp_path_factory: pytest.TempPathFactory):
+    import sys
+
+    from fixtures.launcher import BenchService
+    from tests.conftest import PROJECT_ROOT
+
+    service = BenchService([sys.executable, "-m", "simulator", "--port", "0", "--auth", "bench:s3cret-pw",
+                            "--state-dir", str(tmp_path_factory.mktemp("auth"))], cwd=PROJECT_ROOT, ready_timeout_s=30)
+    yield service.endpoints["charger_url"]
+    service.stop()
+
+
+@pytest.mark.parametrize("auth", [httpx.DigestAuth("bench", "s3cret-pw"), httpx.BasicAuth("bench", "s3cret-pw")],
+                         ids=["digest", "basic"])
+async def test_credentials_from_the_profile_open_an_authenticated_charger(charger_with_auth: str,
+                                                                          auth: httpx.Auth) -> None:
+    async with ChargerClient(charger_with_auth, auth=auth) as client:
+        assert (await client.call("Device_id.Get"))["device_id"].startswith("1p7k_")
+        assert all("s3cret-pw" not in e.to_json() for e in client.exchanges)
+
+
+@pytest.mark.parametrize("auth", [None, httpx.DigestAuth("bench", "wrong")], ids=["none", "wrong-password"])
+async def test_missing_or_wrong_credentials_are_a_bench_fault(charger_with_auth: str, auth: httpx.Auth | None) -> None:
+    from instruments.charger_rpc import BenchFault, ChargerAuthenticationRequired
+
+    async with ChargerClient(charger_with_auth, auth=auth) as client:
+        with pytest.raises(ChargerAuthenticationRequired) as caught:
+            await client.call("Device_id.Get")
+    assert isinstance(caught.value, BenchFault)

@@ -18,7 +18,12 @@ from typing import Any
 
 import httpx
 
-from instruments.charger_rpc.errors import ChargerUnreachable, DeviceError, MalformedReply
+from instruments.charger_rpc.errors import (
+    ChargerAuthenticationRequired,
+    ChargerUnreachable,
+    DeviceError,
+    MalformedReply,
+)
 from instruments.charger_rpc.exchange import Exchange
 from instruments.charger_rpc.masking import mask, mask_text, mask_url
 from instruments.charger_rpc.styles import RequestStyle, build, interpret
@@ -78,6 +83,8 @@ class ChargerClient:
         call_id = next(self._ids)
         wire = build(style, method, params, call_id, self.src)
         raw = await self._send(method, style.value, wire.http_method, wire.path, wire.body)
+        if raw.status == 401:
+            raise ChargerAuthenticationRequired(raw.exchange)
         outcome = interpret(style, raw.status, raw.json if raw.json is not None else raw.text, call_id, self.src)
         if outcome.malformed:
             raise MalformedReply(outcome.malformed, raw.exchange)

@@ -38,3 +38,12 @@ class ChargerUnreachable(BenchFault):
         super().__init__(f"charger unreachable: {reason}; {exchange.summary()}")
         self.reason = reason
         self.exchange = exchange
+
+
+class ChargerAuthenticationRequired(BenchFault):
+    """HTTP 401: the bench profile's credentials are missing or wrong (a bench set-up fault)."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(f"the charger requires HTTP authentication (401); set the profile's credentials; "
+                         f"{exchange.summary()}")
+        self.exchange = exchange

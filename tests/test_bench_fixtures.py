@@ -1,0 +1,108 @@
+"""The bench fixtures and plugin options, tested as a user meets them (pytester, style.md).
+
+Each test writes a tiny suite next to the project's plugins, runs pytest on it in a subprocess and
+checks the outcome: capability skips carry their reason, a charger-only bench runs RPC tests,
+options are validated, the bench clock's timeouts say what they waited for.
+"""
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fixtures.clock import BenchClock, WaitTimeout
+from fixtures.profile import ProfileError, fill, load_profile
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLUGINS = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    pytest_plugins = ["fixtures.options", "fixtures.bench", "fixtures.charger", "fixtures.instruments",
+                      "fixtures.safe_state", "reports.plugin"]
+""")
+INI = textwrap.dedent("""
+    [pytest]
+    asyncio_mode = auto
+    asyncio_default_fixture_loop_scope = session
+    asyncio_default_test_loop_scope = session
+    markers =
+        needs: bench capabilities
+""")
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(PLUGINS.format(root=str(PROJECT_ROOT)))
+    pytester.makeini(INI)
+    return pytester
+
+
+def test_charger_only_bench_runs_rpc_tests_and_skips_instrument_tests_with_reason(
+        suite: pytest.Pytester, virtual_charger: dict[str, str]) -> None:
+    suite.makepyfile(test_tiny=textwrap.dedent("""
+        import pytest
+
+        async def test_reads_device_id(charger):
+            assert (await charger.call("Device_id.Get"))["device_id"].startswith("1p7k_")
+
+        @pytest.mark.needs("ev_simulator")
+        async def test_needs_ev(ev_simulator):
+            raise AssertionError("must not run on a charger-only bench")
+    """))
+    result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"], "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*charger-only bench lacks ev_simulator*"])
+
+
+def test_defect_option_needs_a_launched_virtual_bench(suite: pytest.Pytester,
+                                                      virtual_charger: dict[str, str]) -> None:
+    suite.makepyfile(test_tiny="async def test_x(charger):\n    pass\n")
+    result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"],
+                                        "--defect", "id_not_echoed", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*--defect needs a launched virtual bench*"])
+
+
+def test_unreachable_charger_is_a_bench_fault_that_stops_the_run(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_tiny="async def test_x(charger):\n    pass\n")
+    result = suite.runpytest_subprocess("--charger-url", "http://127.0.0.1:9", "-p", "no:cacheprovider")
+    assert result.ret == 3
+    result.stdout.fnmatch_lines(["*bench fault: the charger at http://127.0.0.1:9 does not answer*"])
+
+
+def test_a_timeout_says_what_was_awaited_and_what_was_last_seen() -> None:
+    clock = BenchClock(time_scale=100.0)
+    readings = iter(range(1_000_000))
+
+    async def probe() -> int:
+        return next(readings)
+
+    with pytest.raises(WaitTimeout, match=r"waiting for the counter to reach -1; last seen: \d+"):
+        asyncio.run(clock.wait_for(probe, lambda v: v < 0, within_s=0.5, what="the counter to reach -1"))
+
+
+def test_a_hold_check_fails_when_the_condition_breaks() -> None:
+    clock = BenchClock(time_scale=100.0)
+    readings = iter([1, 1, 0, 0, 0] + [0] * 10_000)
+
+    async def probe() -> int:
+        return next(readings)
+
+    with pytest.raises(AssertionError, match="contactor closed stopped holding"):
+        asyncio.run(clock.hold(probe, lambda v: v == 1, for_s=1.0, what="contactor closed"))
+
+
+def test_profile_placeholders_must_all_have_values() -> None:
+    assert fill(["{python}", "-m", "x"], {"python": "py"}) == ["py", "-m", "x"]
+    with pytest.raises(ProfileError, match="placeholder 'charger_url'"):
+        fill("{charger_url}", {})
+
+
+@pytest.mark.parametrize("name", ["virtual", "charger-only", "example-lab"])
+def test_shipped_profiles_load_with_every_limit_and_its_origin(name: str) -> None:
+    profile = load_profile(PROJECT_ROOT / "benches" / f"{name}.toml")
+    assert {"contactor_close_s", "contactor_open_s", "duty_tolerance_pct", "meter_error_pct"} <= set(profile.limits)
+    assert all(limit.origin for limit in profile.limits.values())
+    assert profile.section("charger")["url"]
