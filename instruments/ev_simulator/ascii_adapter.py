@@ -1,0 +1,201 @@
+"""Adapter for EV simulators that speak the ASCII line protocol of ``COMMANDS.md``.
+
+One command per line, exactly one reply line per command (value, ``OK`` or ``ERR,<code>,"<msg>"``),
+so the driver can never read a stale reply as the answer to a new command.  The transport is any
+pyserial URL (``/dev/ttyUSB0``, ``socket://host:port``, ``rfc2217://host:port``, ``loop://``): the
+same driver serves a bench port and the TCP twin.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from typing import Protocol
+
+from instruments.ev_simulator.interface import (
+    CP_STATES,
+    CpMeasurement,
+    EvSimulatorConnectionError,
+    EvSimulatorError,
+    EvSimulatorReplyError,
+)
+
+# The command table (short forms), mirrored line by line in COMMANDS.md.
+IDENTIFY = "*IDN?"
+RESET = "*RST"
+DEVICE_TIME = "SYST:TIME?"
+CP_STATE = "CP:STAT {}"
+DIODE_SHORT = "CP:DIOD:SHOR {}"
+PE_OPEN = "PE:OPEN {}"
+LOAD_CURRENT = "LOAD:CURR {}"
+LOAD_RAMP = "LOAD:RAMP {}"
+RESIDUAL_DC = "RCD:DC {}"
+RESIDUAL_AC = "RCD:AC {}"
+MEASURE_CP = "MEAS:CP?"
+MEASURE_MAINS = "MEAS:MAIN?"
+MEASURE_CURRENT = "MEAS:CURR?"
+MEASURE_CONTACTOR_DELAY = "MEAS:TIME:CONT?"
+
+OK = "OK"
+NAN = "NAN"
+_ERR = re.compile(r'^ERR,(?P<code>[+-]?\d+),"(?P<message>(?:[^"]|"")*)"$')
+
+
+class SerialLike(Protocol):
+    """The part of ``serial.Serial`` the driver uses (a scripted fake in the driver tests)."""
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def readline(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _number(value: float, what: str) -> str:
+    """Format a setting; NaN or infinity never goes on the wire."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return format(float(value), ".6g")
+
+
+def _on_off(on: bool) -> str:
+    return "ON" if on else "OFF"
+
+
+class AsciiEvSimulator:
+    """:class:`~instruments.ev_simulator.interface.EvSimulator` over the ASCII line protocol."""
+
+    def __init__(self, port: SerialLike, *, encoding: str = "ascii") -> None:
+        self._port = port
+        self._encoding = encoding
+        self._lock = threading.Lock()  # one exchange at a time: replies are matched by order
+        self._out_of_sync = False
+
+    @classmethod
+    def open(cls, url: str, baudrate: int = 115200, timeout_s: float = 1.0) -> AsciiEvSimulator:
+        """Open any pyserial URL; ``timeout_s`` bounds the wait for each reply line."""
+        import serial  # imported here so the driver tests need no pyserial
+
+        try:
+            port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise EvSimulatorConnectionError(f"cannot open {url}: {exc}", "<open>") from exc
+        return cls(port)
+
+    # --- the exchange -------------------------------------------------------------------------
+    def query(self, command: str) -> str:
+        """Send one command line and return its reply line; ``ERR`` raises
+        :class:`EvSimulatorError`, no complete reply raises :class:`EvSimulatorConnectionError`."""
+        with self._lock:
+            if self._out_of_sync:
+                self._discard_late_replies()
+            try:
+                self._port.write((command + "\n").encode(self._encoding))
+                raw = self._port.readline()
+            except (OSError, ValueError) as exc:  # serial.SerialException is an OSError
+                self._out_of_sync = True
+                raise EvSimulatorConnectionError(str(exc) or type(exc).__name__, command) from exc
+            if not raw.endswith(b"\n"):
+                self._out_of_sync = True  # a late reply may still arrive: drop it before the next command
+                reason = "no reply before the timeout" if not raw else f"incomplete reply {raw!r}"
+                raise EvSimulatorConnectionError(reason, command)
+        try:
+            reply = raw.decode(self._encoding).strip()
+        except UnicodeDecodeError as exc:
+            raise EvSimulatorReplyError("not ASCII", command, repr(raw)) from exc
+        if reply.startswith("ERR"):
+            match = _ERR.match(reply)
+            if match is None:
+                raise EvSimulatorReplyError("malformed error reply", command, reply)
+            raise EvSimulatorError(int(match["code"]), match["message"].replace('""', '"'), command)
+        return reply
+
+    def command(self, command: str) -> None:
+        """Send a setting; anything but ``OK`` is an error."""
+        reply = self.query(command)
+        if reply != OK:
+            raise EvSimulatorReplyError(f"expected {OK}", command, reply)
+
+    def _discard_late_replies(self) -> None:
+        reset = getattr(self._port, "reset_input_buffer", None)
+        if reset is not None:
+            reset()
+        self._out_of_sync = False
+
+    def _float(self, command: str) -> float:
+        reply = self.query(command)
+        return self._parse_float(reply, command, reply)
+
+    @staticmethod
+    def _parse_float(text: str, command: str, reply: str) -> float:
+        try:
+            value = float(text)
+        except ValueError as exc:
+            raise EvSimulatorReplyError("not a number", command, reply) from exc
+        if not math.isfinite(value):
+            raise EvSimulatorReplyError("no value (NAN/INF) where a value is required", command, reply)
+        return value
+
+    # --- EvSimulator --------------------------------------------------------------------------
+    def identify(self) -> str:
+        return self.query(IDENTIFY)
+
+    def reset(self) -> None:
+        self.command(RESET)
+
+    def set_cp_state(self, state: str) -> None:
+        letter = state.strip().upper()
+        if letter not in CP_STATES:
+            raise ValueError(f"CP state must be one of {', '.join(CP_STATES)}, got {state!r}")
+        self.command(CP_STATE.format(letter))
+
+    def set_diode_short(self, on: bool) -> None:
+        self.command(DIODE_SHORT.format(_on_off(on)))
+
+    def set_pe_open(self, on: bool) -> None:
+        self.command(PE_OPEN.format(_on_off(on)))
+
+    def set_load_current(self, amps: float, ramp_a_per_s: float | None = None) -> None:
+        # Ramp first, so the new current is approached at the requested rate.
+        if ramp_a_per_s is not None:
+            self.command(LOAD_RAMP.format(_number(ramp_a_per_s, "ramp_a_per_s")))
+        self.command(LOAD_CURRENT.format(_number(amps, "amps")))
+
+    def inject_residual_current(self, dc_ma: float = 0.0, ac_ma: float = 0.0) -> None:
+        self.command(RESIDUAL_DC.format(_number(dc_ma, "dc_ma")))
+        self.command(RESIDUAL_AC.format(_number(ac_ma, "ac_ma")))
+
+    def measure_cp(self) -> CpMeasurement:
+        reply = self.query(MEASURE_CP)
+        fields = reply.split(",")
+        if len(fields) != 4:
+            raise EvSimulatorReplyError("expected <freq_hz>,<duty_percent>,<high_v>,<low_v>", MEASURE_CP, reply)
+        freq, duty, high, low = (self._parse_float(f, MEASURE_CP, reply) for f in fields)
+        return CpMeasurement(frequency_hz=freq, duty_percent=duty, high_v=high, low_v=low)
+
+    def mains_present(self) -> bool:
+        reply = self.query(MEASURE_MAINS)
+        if reply not in ("0", "1"):
+            raise EvSimulatorReplyError("expected 1 or 0", MEASURE_MAINS, reply)
+        return reply == "1"
+
+    def load_current_a(self) -> float:
+        return self._float(MEASURE_CURRENT)
+
+    def contactor_delay_ms(self) -> float | None:
+        reply = self.query(MEASURE_CONTACTOR_DELAY)
+        if reply.upper() == NAN:
+            return None  # the documented "no change since the last CP:STATe"
+        return self._parse_float(reply, MEASURE_CONTACTOR_DELAY, reply)
+
+    def device_time_s(self) -> float:
+        return self._float(DEVICE_TIME)
+
+    def close(self) -> None:
+        self._port.close()
+
+    def __enter__(self) -> AsciiEvSimulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,258 @@
+"""Simulated twin of an EV simulator / CP load speaking the ASCII protocol of
+``instruments/ev_simulator/COMMANDS.md``, over TCP (``socket://host:port`` for pyserial,
+``ASRLsocket://host:port::INSTR`` for pyvisa-py).
+
+It keeps no physics of its own: every setting is written into the shared :class:`PhysicalModel` and
+every reading comes from it, so what this twin imposes is exactly what the virtual charger's CP ADC
+sees, and what it measures is what the charger drives.  The only state kept here is the
+instrument's own: its error queue and the contactor timer armed by ``CP:STATe``.  Header matching
+and the error queue follow the shared SCPI rules of :mod:`simulator.twins.scpi_parser`.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from simulator.physics.model import PhysicalModel
+from simulator.twins.scpi_parser import (
+    Call,
+    CommandTree,
+    ErrorQueue,
+    ScpiError,
+    expect_params,
+    parse_bool,
+    parse_number,
+)
+
+IDN = "LEKTRICO-HIL,EV-SIMULATOR-TWIN,0,1.0"
+DEFAULT_RAMP_A_PER_S = 100.0  # what *RST restores; the EvLoad default
+MAX_LOAD_A = 80.0
+MAX_RAMP_A_PER_S = 1000.0
+MAX_RESIDUAL_MA = 1000.0
+CP_STATES = ("A", "B", "C", "D", "E", "F")
+
+Handler = Callable[[Call], "str | None"]
+
+
+class _LastErrorQueue(ErrorQueue):
+    """The SCPI error queue, remembering the error of the command being handled so that its
+    reply line can be ``ERR,...`` (the shared parser only queues errors)."""
+
+    last: ScpiError | None = None
+
+    def push(self, error: ScpiError) -> None:
+        self.last = error
+        super().push(error)
+
+
+def _error(code: int, detail: str) -> ScpiError:
+    """A queued error with the standard text plus what was wrong (no ``"``: it is a SCPI string)."""
+    standard = {-102: "Syntax error", -222: "Data out of range", -224: "Illegal parameter value",
+                -230: "Data corrupt or stale"}[code]
+    return ScpiError(code, f"{standard}; {detail.replace(chr(34), chr(39))}")
+
+
+def _params(count: int, handler: Handler) -> Handler:
+    """Enforce the parameter count (-109 missing, -108 too many) before the handler runs."""
+
+    def checked(call: Call) -> str | None:
+        expect_params(call, count)
+        return handler(call)
+
+    return checked
+
+
+class EvSimulatorTwin:
+    """The command logic (:meth:`handle`) plus a line-oriented asyncio TCP server around it."""
+
+    def __init__(self, model: PhysicalModel) -> None:
+        self.model = model
+        self.errors = _LastErrorQueue()
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        # Contactor timer: armed by CP:STATe, latched at the first mains change after it.
+        self._armed_at: float | None = None
+        self._closed_at_arm = False
+        self._first_change_at: float | None = None
+        self._changed_more_than_once = False
+        self._command_set: list[str] = []
+        self._tree = CommandTree()
+        self._register_commands()
+
+    def _add(self, pattern: str, *, on_set: Callable[[Call], None] | None = None,
+             on_query: Callable[[], str] | None = None) -> None:
+        """Register a header; settings take one parameter, queries none (COMMANDS.md)."""
+        self._tree.add(
+            pattern,
+            on_set=None if on_set is None else _params(1, on_set),
+            on_query=None if on_query is None else _params(0, lambda _: on_query()),
+        )
+        self._command_set += [pattern] * (on_set is not None) + [pattern + "?"] * (on_query is not None)
+
+    def _register_commands(self) -> None:
+        m = self.model
+        self._tree.add("*RST", on_set=_params(0, self._reset))
+        self._tree.add("*CLS", on_set=_params(0, lambda _: self.errors.clear()))
+        self._command_set += ["*RST", "*CLS"]
+        self._add("*IDN", on_query=lambda: IDN)
+        self._add("SYSTem:ERRor", on_query=self.errors.pop)
+        self._add("SYSTem:TIME", on_query=lambda: f"{m.clock.now():.6f}")
+        self._add("CP:STATe", on_set=self._set_cp_state, on_query=self._cp_state)
+        self._add("CP:DIODe:SHORt", on_set=lambda c: m.set_ev_fault(diode_shorted=parse_bool(c.params[0])),
+                  on_query=lambda: _flag(m.ev.diode_shorted))
+        self._add("PE:OPEN", on_set=lambda c: m.set_ev_fault(pe_open=parse_bool(c.params[0])),
+                  on_query=lambda: _flag(m.ev.pe_open))
+        self._add("LOAD:CURRent", on_set=lambda c: m.set_ev_load(max_current_a=_ranged(c, 0.0, MAX_LOAD_A, "A")),
+                  on_query=lambda: f"{m.load.max_current_a:.3f}")
+        self._add("LOAD:RAMP", on_set=self._set_load_ramp, on_query=lambda: f"{m.load.ramp_a_per_s:.3f}")
+        self._add("RCD:DC", on_set=lambda c: m.inject_residual(dc_ma=_ranged(c, 0.0, MAX_RESIDUAL_MA, "mA")),
+                  on_query=lambda: f"{m.residual_dc_ma:.3f}")
+        self._add("RCD:AC", on_set=lambda c: m.inject_residual(ac_ma=_ranged(c, 0.0, MAX_RESIDUAL_MA, "mA")),
+                  on_query=lambda: f"{m.residual_ac_ma:.3f}")
+        self._add("MEASure:CP", on_query=self._measure_cp)
+        self._add("MEASure:MAINs", on_query=lambda: _flag(m.contactor_closed()))
+        self._add("MEASure:CURRent", on_query=lambda: f"{m.electrical().current_a:.3f}")
+        self._add("MEASure:TIME:CONTactor", on_query=self._contactor_delay)
+
+    def command_set(self) -> list[str]:
+        """Every header this twin implements, queries with their ``?`` (COMMANDS.md's first column)."""
+        return list(self._command_set)
+
+    # --- the line protocol --------------------------------------------------------------------
+    def handle(self, line: str) -> str:
+        """One command line in, exactly one reply line out (without the terminator)."""
+        line = line.strip()
+        with self.model.lock:
+            self._latch_contactor_change()
+            self.errors.last = None
+            reply: str | None = None
+            if not line:
+                self.errors.push(_error(-102, "empty command"))
+            elif ";" in line:
+                self.errors.push(_error(-102, "one command per line"))
+            else:
+                reply = self._tree.dispatch(line, self.errors)
+            if self.errors.last is not None:
+                return f"ERR,{self.errors.last.entry()}"
+            return "OK" if reply is None else reply
+
+    # --- settings -----------------------------------------------------------------------------
+    def _reset(self, _: Call) -> None:
+        self.model.set_ev_fault(diode_shorted=False, cp_pe_short=False, pe_open=False, forced_negative=False)
+        self.model.set_ev_state("A")
+        self.model.set_ev_load(max_current_a=0.0, ramp_a_per_s=DEFAULT_RAMP_A_PER_S)
+        self.model.inject_residual(dc_ma=0.0, ac_ma=0.0)
+        self._armed_at = None
+        self._first_change_at = None
+        self._changed_more_than_once = False
+
+    def _set_cp_state(self, call: Call) -> None:
+        letter = call.params[0].upper()
+        if letter not in CP_STATES:
+            raise _error(-224, f"CP state must be A-F, got {call.params[0]}")
+        model = self.model
+        before = model.cp_changed_at
+        now = model.advance()
+        if letter == "E":
+            model.set_ev_fault(cp_pe_short=True, forced_negative=False)
+        elif letter == "F":
+            model.set_ev_fault(cp_pe_short=False, forced_negative=True)
+        else:
+            model.set_ev_fault(cp_pe_short=False, forced_negative=False)
+            model.set_ev_state(letter)
+        # Arm at the instant the line moved (what the charger timestamps from), else at the command.
+        self._armed_at = model.cp_changed_at if model.cp_changed_at != before else now
+        self._closed_at_arm = model.contactor.is_closed(self._armed_at)
+        self._first_change_at = None
+        self._changed_more_than_once = False
+
+    def _cp_state(self) -> str:
+        ev = self.model.ev
+        return "E" if ev.cp_pe_short else "F" if ev.forced_negative else ev.state
+
+    def _set_load_ramp(self, call: Call) -> None:
+        ramp = _ranged(call, 0.0, MAX_RAMP_A_PER_S, "A/s")
+        if ramp <= 0.0:
+            raise _error(-222, "ramp must be above 0 A/s")
+        self.model.set_ev_load(ramp_a_per_s=ramp)
+
+    # --- measurements -------------------------------------------------------------------------
+    def _measure_cp(self) -> str:
+        levels = self.model.cp_levels()
+        # A scope's resolution: 0.01 % duty, 0.01 V, 0.01 Hz; no added noise (deterministic).
+        return (f"{levels.frequency_hz:.2f},{levels.duty * 100.0:.2f},"
+                f"{levels.high_v + 0.0:.2f},{levels.low_v + 0.0:.2f}")
+
+    def _latch_contactor_change(self) -> None:
+        """Record the first mains change after the armed CP:STATe, from the contactor's own
+        timestamps (exact in device time, however late anyone asks).
+
+        The contactor keeps only its latest settled movement, so this runs on every command: a
+        suite that polls ``MEAS:MAIN?`` catches the first movement. If the contacts are back where
+        they were at arming although they moved, at least two movements happened unseen.
+        """
+        if self._armed_at is None or self._first_change_at is not None:
+            return
+        model = self.model
+        now = model.advance()
+        last = model.contactor.last_change_at(now)
+        if last is None or last < self._armed_at:
+            return
+        self._first_change_at = last
+        self._changed_more_than_once = model.contactor.is_closed(now) == self._closed_at_arm
+
+    def _contactor_delay(self) -> str:
+        if self._changed_more_than_once:
+            raise _error(-230, "mains changed more than once since CP:STATe")
+        if self._armed_at is None or self._first_change_at is None:
+            return "NAN"
+        return f"{(self._first_change_at - self._armed_at) * 1000.0:.3f}"
+
+    # --- the TCP server -----------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen for line-protocol clients; returns the bound port (useful with ``port=0``)."""
+        self._server = await asyncio.start_server(self._serve, host, port)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the listener and every open connection."""
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                raw = await reader.readline()
+                if not raw:
+                    break
+                if not raw.endswith(b"\n"):
+                    break  # peer closed mid-line: nobody is waiting for a reply
+                reply = self.handle(raw.decode("ascii", errors="replace"))
+                writer.write(reply.encode("ascii", errors="replace") + b"\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):  # ValueError: line over the limit
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def _ranged(call: Call, low: float, high: float, unit: str) -> float:
+    """The call's number parameter within ``low``…``high`` (-104 not a number, -222 out of range)."""
+    value = parse_number(call.params[0])
+    if not low <= value <= high:
+        raise _error(-222, f"{value:g} {unit} outside {low:g}..{high:g} {unit}")
+    return value

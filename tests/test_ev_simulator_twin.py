@@ -1,0 +1,303 @@
+"""The EV simulator twin: its command logic against the physical model, and the same twin reached
+through the real transports (the ASCII driver over ``socket://`` and pyvisa-py over ``ASRLsocket://``).
+
+Command-logic tests use a hand-driven clock so device times are exact; transport tests run the twin
+in a background event loop on loopback with a real clock at time_scale 50.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from instruments.ev_simulator import AsciiEvSimulator, EvSimulatorConnectionError, EvSimulatorError
+from simulator.clock import DeviceClock
+from simulator.physics.control_pilot import PilotMode
+from simulator.physics.model import PhysicalModel
+from simulator.twins.ev_simulator import IDN, EvSimulatorTwin
+
+COMMANDS_MD = Path(__file__).resolve().parents[1] / "instruments" / "ev_simulator" / "COMMANDS.md"
+T = TypeVar("T")
+
+
+class ManualClock:
+    """Device time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.t = 1.0
+
+    def now(self) -> float:
+        return self.t
+
+
+def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 2.0) -> T:
+    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = probe()
+        if predicate(seen):
+            return seen
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
+        time.sleep(0.002)
+
+
+# --- the command logic (handle) ---------------------------------------------------------------
+@pytest.fixture
+def manual() -> tuple[ManualClock, PhysicalModel, EvSimulatorTwin]:
+    clock = ManualClock()
+    model = PhysicalModel(clock)  # type: ignore[arg-type]  # only now() is used
+    return clock, model, EvSimulatorTwin(model)
+
+
+def _doc_rows() -> list[list[str]]:
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in COMMANDS_MD.read_text().splitlines() if line.startswith("| `")]
+    assert rows, f"no command table found in {COMMANDS_MD}"
+    return rows
+
+
+def test_commands_md_lists_exactly_the_implemented_commands(manual) -> None:
+    documented = [re.match(r"`([^ `]+)", row[0])[1] for row in _doc_rows()]
+    assert sorted(documented) == sorted(manual[2].command_set())
+
+
+def test_commands_md_examples_run_on_a_fresh_twin(manual) -> None:
+    """The table's examples, top to bottom, give exactly the documented replies (<s>: any number)."""
+    twin = manual[2]
+    for row in _doc_rows():
+        match = re.fullmatch(r"`(.+)` → `(.+)`", row[-1])
+        assert match, f"row without a '`command` → `reply`' example: {row}"
+        command, expected = match.groups()
+        reply = twin.handle(command)
+        if expected == "<s>":
+            float(reply)
+        else:
+            assert reply == expected, f"{command!r}"
+
+
+@pytest.mark.parametrize("line", ["MEAS:CURR?", "measure:current?", ":Meas:Current?", "MEASURE:CURR?", " meas:curr? \r"])
+def test_headers_match_short_or_long_form_in_any_case(manual, line: str) -> None:
+    assert manual[2].handle(line) == "0.000"
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("", -102),
+    ("*IDN?;*RST", -102),
+    ("LOAD:CURR sixteen", -104),
+    ("RCD:DC INF", -104),
+    ("MEAS:CP? 1", -108),
+    ("CP:STAT A,B", -108),
+    ("CP:STAT", -109),
+    ("MEAS:CURRE?", -113),  # neither the short nor the whole long form
+    ("MEAS:CP 1", -113),    # query-only header used as a setting
+    ("LOAD:CURR 80.1", -222),
+    ("LOAD:RAMP 0", -222),
+    ("RCD:AC -1", -222),
+    ("CP:STAT G", -224),
+    ("PE:OPEN MAYBE", -224),
+])
+def test_errors_reply_one_line_and_queue(manual, line: str, code: int) -> None:
+    twin = manual[2]
+    reply = twin.handle(line)
+    assert re.fullmatch(rf'ERR,{code},"[^\n]*"', reply), reply
+    assert twin.handle("SYST:ERR?").startswith(f"{code},")
+    assert twin.handle("SYST:ERR?") == '0,"No error"'
+
+
+@pytest.mark.parametrize(("state", "adc_letter"), [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E"), ("F", "F")])
+def test_cp_state_reaches_the_charger_adc(manual, state: str, adc_letter: str) -> None:
+    _, model, twin = manual
+    assert twin.handle(f"CP:STAT {state.lower()}") == "OK"
+    assert model.adc()[0] == adc_letter
+    assert twin.handle("CP:STAT?") == state
+
+
+def test_state_a_to_d_clears_e_and_f(manual) -> None:
+    _, model, twin = manual
+    for line in ("CP:STAT E", "CP:STAT F", "CP:STAT B"):
+        twin.handle(line)
+    assert (model.ev.cp_pe_short, model.ev.forced_negative, model.adc()[0]) == (False, False, "B")
+
+
+def test_contactor_delay_is_exact_from_the_contactor_timestamps(manual) -> None:
+    clock, model, twin = manual
+    twin.handle("CP:STAT C")
+    assert twin.handle("MEAS:TIME:CONT?") == "NAN"
+    clock.t += 0.4
+    model.command_contactor(True)  # closes close_delay_s later
+    clock.t += 1.0
+    assert twin.handle("MEAS:TIME:CONT?") == f"{(0.4 + model.contactor.close_delay_s) * 1000:.3f}"
+    twin.handle("CP:STAT B")
+    clock.t += 0.01
+    model.command_contactor(False)
+    clock.t += 0.5  # the contacts opened long before anyone asks: still timed from the contactor
+    assert twin.handle("MEAS:TIME:CONT?") == f"{(0.01 + model.contactor.open_delay_s) * 1000:.3f}"
+
+
+def test_contactor_moving_twice_unseen_is_reported_not_guessed(manual) -> None:
+    clock, model, twin = manual
+    twin.handle("CP:STAT C")
+    clock.t += 0.2
+    model.command_contactor(True)
+    clock.t += 0.2
+    model.command_contactor(False)
+    clock.t += 0.2
+    assert twin.handle("MEAS:TIME:CONT?").startswith("ERR,-230,")
+
+
+def test_reset_restores_the_safe_state(manual) -> None:
+    _, model, twin = manual
+    for line in ("CP:STAT E", "CP:DIOD:SHOR ON", "PE:OPEN ON", "LOAD:CURR 32", "LOAD:RAMP 5", "RCD:DC 6", "RCD:AC 30"):
+        assert twin.handle(line) == "OK", line
+    assert twin.handle("*RST") == "OK"
+    ev = model.ev
+    assert (ev.state, ev.diode_shorted, ev.cp_pe_short, ev.pe_open, ev.forced_negative) == ("A", False, False, False, False)
+    assert (model.load.max_current_a, model.residual_dc_ma, model.residual_ac_ma) == (0.0, 0.0, 0.0)
+    assert twin.handle("MEAS:TIME:CONT?") == "NAN"
+
+
+# --- through the transports -------------------------------------------------------------------
+# One twin, one event loop and one driver connection for the module: pyserial's socket:// close()
+# sleeps 0.3 s, so a connection per test would eat the time budget.  Each test starts from the
+# safe state instead, forced rather than trusted.
+@dataclass
+class Loopback:
+    model: PhysicalModel
+    twin: EvSimulatorTwin
+    port: int
+    sim: AsciiEvSimulator
+    loop: asyncio.AbstractEventLoop
+
+
+@pytest.fixture(scope="module")
+def loopback_twin() -> Iterator[Loopback]:
+    model = PhysicalModel(DeviceClock(time_scale=50))
+    twin = EvSimulatorTwin(model)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="ev-twin-loop", daemon=True)
+    thread.start()
+    try:
+        port = asyncio.run_coroutine_threadsafe(twin.start(), loop).result(timeout=2)
+        sim = AsciiEvSimulator.open(f"socket://127.0.0.1:{port}", timeout_s=1.0)
+        try:
+            yield Loopback(model, twin, port, sim, loop)
+        finally:
+            sim.close()
+            asyncio.run_coroutine_threadsafe(twin.stop(), loop).result(timeout=2)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=2)
+        loop.close()
+
+
+@pytest.fixture
+def twin_bench(loopback_twin: Loopback) -> Loopback:
+    """The shared twin in the safe state: EV unplugged, no load, charger PWM off, contactor open."""
+    loopback_twin.sim.reset()
+    loopback_twin.model.set_pilot(PilotMode.DC_HIGH, 1.0)
+    loopback_twin.model.command_contactor(False)
+    wait_until("mains gone at the EV side", loopback_twin.sim.mains_present, lambda present: not present)
+    return loopback_twin
+
+
+def test_driver_over_socket_moves_the_charger_side(twin_bench: Loopback) -> None:
+    sim, model = twin_bench.sim, twin_bench.model
+    assert sim.identify() == IDN
+    sim.reset()
+    for state in ("B", "C", "D", "E", "F", "A"):
+        sim.set_cp_state(state)
+        assert model.adc()[0] == state, f"charger ADC after CP:STAT {state}"
+
+
+def test_measure_cp_reflects_the_charger_pwm(twin_bench: Loopback) -> None:
+    sim, model = twin_bench.sim, twin_bench.model
+    sim.set_cp_state("C")
+    model.set_pilot(PilotMode.PWM, 0.2667)  # 16 A advertised (field-facts §3)
+    cp = sim.measure_cp()
+    assert (cp.frequency_hz, cp.duty_percent, cp.high_v, cp.low_v) == (1000.0, 26.67, 6.0, -12.0)
+    sim.set_diode_short(True)
+    assert sim.measure_cp().low_v == pytest.approx(-12.0 * 882 / 1882, abs=0.005)
+    model.set_pilot(PilotMode.DC_HIGH, 1.0)
+    assert sim.measure_cp().duty_percent == 100.0
+
+
+def test_contactor_delay_measured_in_device_time(twin_bench: Loopback) -> None:
+    sim, model = twin_bench.sim, twin_bench.model
+    before = model.clock.now()
+    sim.set_cp_state("C")
+    after = model.clock.now()
+    assert sim.contactor_delay_ms() is None
+    wait_until("0.3 device s to pass", model.clock.now, lambda t: t >= after + 0.3)
+    t1 = model.clock.now()
+    model.command_contactor(True)  # as the charger would
+    t2 = model.clock.now()
+    wait_until("mains present at the EV side", sim.mains_present, bool)
+    delay_ms = sim.contactor_delay_ms()
+    close_s = model.contactor.close_delay_s
+    assert delay_ms is not None
+    assert (t1 - after + close_s) * 1000 <= delay_ms <= (t2 - before + close_s) * 1000, (
+        f"delay {delay_ms} ms outside the bracket [{(t1 - after + close_s) * 1000:.3f}, "
+        f"{(t2 - before + close_s) * 1000:.3f}] ms")
+
+
+def test_load_current_follows_pwm_once_mains_present(twin_bench: Loopback) -> None:
+    sim, model = twin_bench.sim, twin_bench.model
+    sim.set_load_current(32.0, ramp_a_per_s=200.0)
+    sim.set_cp_state("C")
+    model.set_pilot(PilotMode.PWM, 0.2667)
+    model.command_contactor(True)
+    wait_until("mains present", sim.mains_present, bool)
+    current = wait_until("the EV drawing the advertised 16 A", sim.load_current_a, lambda a: abs(a - 16.0) < 0.05)
+    assert current == pytest.approx(model.electrical().current_a, abs=0.5)
+    sim.inject_residual_current(dc_ma=6.0)
+    assert model.residual_current_ma() == (6.0, 0.0)
+
+
+def test_device_time_is_the_model_clock(twin_bench: Loopback) -> None:
+    before = twin_bench.model.clock.now()
+    device = twin_bench.sim.device_time_s()
+    assert before <= device <= twin_bench.model.clock.now()
+
+
+def test_errors_over_the_socket_keep_the_link_in_sync(twin_bench: Loopback) -> None:
+    with pytest.raises(EvSimulatorError) as info:
+        twin_bench.sim.set_load_current(100.0)
+    assert info.value.code == -222
+    assert twin_bench.sim.identify() == IDN
+
+
+def test_reachable_through_pyvisa_py(twin_bench: Loopback) -> None:
+    pyvisa = pytest.importorskip("pyvisa")
+    rm = pyvisa.ResourceManager("@py")
+    try:
+        inst = rm.open_resource(f"ASRLsocket://127.0.0.1:{twin_bench.port}::INSTR",
+                                read_termination="\n", write_termination="\n", timeout=2000)
+        try:
+            assert inst.query("*IDN?") == IDN
+        finally:
+            inst.close()
+    finally:
+        rm.close()
+
+
+def test_stopped_twin_is_a_connection_error(loopback_twin: Loopback) -> None:
+    """A twin that goes away mid-session is a bench fault at the next command, not a hang."""
+    loop = loopback_twin.loop
+    twin = EvSimulatorTwin(loopback_twin.model)
+    port = asyncio.run_coroutine_threadsafe(twin.start(), loop).result(timeout=2)
+    sim = AsciiEvSimulator.open(f"socket://127.0.0.1:{port}", timeout_s=1.0)
+    try:
+        assert sim.identify() == IDN  # the connection is up and served
+        asyncio.run_coroutine_threadsafe(twin.stop(), loop).result(timeout=2)
+        with pytest.raises(EvSimulatorConnectionError, match="socket disconnected"):
+            sim.identify()
+    finally:
+        sim.close()
