@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from instruments.charger_rpc.exchange import Exchange
+from instruments.errors import BenchFault
 
 
 class DeviceError(Exception):
@@ -25,10 +26,6 @@ class MalformedReply(Exception):
         super().__init__(f"malformed reply: {reason}; {exchange.summary()}")
         self.reason = reason
         self.exchange = exchange
-
-
-class BenchFault(Exception):
-    """The bench could not complete the exchange; says nothing about the product's conformance."""
 
 
 class ChargerUnreachable(BenchFault):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from instruments.charger_rpc.errors import BenchFault
+from instruments.errors import BenchFault
 
 CP_STATES = ("A", "B", "C", "D", "E", "F")
 """IEC 61851-1 Annex A states the simulator can impose (field-facts §2): A–D are EV-side
