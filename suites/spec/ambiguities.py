@@ -223,6 +223,16 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ),
     ),
     Ambiguity(
+        "dynamic_current_volatile", "6.18",
+        "The spec does not say whether the dynamic current survives Device.Reset or Factory.Reset, nor "
+        "what it is at power-up.",
+        (
+            "volatile: back to 32 A (no dynamic limit) after a reset",
+            "persisted like the application keys",
+            "volatile: back to 0 A (no charging until an energy manager sets it)",
+        ),
+    ),
+    Ambiguity(
         "device_reset_during_session", "6.7",
         "Device.Reset 'waits for the end' of an active session; whether it answers at once and how "
         "long it waits is not said.",
@@ -404,6 +414,7 @@ ABOUT: dict[str, tuple[str, ...]] = {
         "Charger_info.Get/total_charged_energy", "Counters_config.Get/total_charged_energy",
     ),
     "device_reset_during_session": ("Device.Reset",),
+    "dynamic_current_volatile": ("Dynamic_current.Set", "Dynamic_current.Get", "Device.Reset", "Factory.Reset"),
     "deprecated_method_served": ("Serial_number.Get",),
     "pwm_heading_typo": ("Pwm_value.Get",),
     "device_id_format": ("Device_id.Get/device_id", "Device_info.Get/device_id"),
