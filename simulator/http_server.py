@@ -90,7 +90,11 @@ class ChargerHttpServer:
 
     # --- POST /rpc and WebSocket frames ---------------------------------------------------------
     async def _post_frame(self, request: web.Request) -> web.Response:
-        reply = self.handle_frame_text(await request.text())
+        try:  # bytes that are not UTF-8 are a malformed frame too, never a crash of the server
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response(self._frame_reply({}, error=RpcError(JSON_FORMAT, "malformed JSON")))
+        reply = self.handle_frame_text(text)
         if reply is None:
             return web.Response(status=200)
         return web.json_response(reply)

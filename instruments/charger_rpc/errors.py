@@ -19,8 +19,11 @@ class DeviceError(Exception):
         self.exchange = exchange
 
 
-class MalformedReply(Exception):
-    """The charger answered, but not with a well-formed reply for the request style used."""
+class MalformedReply(AssertionError):
+    """The charger answered, but not with a well-formed reply for the request style used.
+
+    An AssertionError because it is a conformance verdict wherever it surfaces (a test, or a
+    fixture's snapshot), never a bench fault."""
 
     def __init__(self, reason: str, exchange: Exchange) -> None:
         super().__init__(f"malformed reply: {reason}; {exchange.summary()}")

@@ -265,7 +265,7 @@ def _pin(fw: VirtualCharger, params: dict[str, Any]) -> str:
     pin = p.string(params, "pin")
     if len(pin) != 4 and not ("pin_length_unchecked" in fw.defects and len(pin) == 5):
         raise RpcError(VALUE_LENGTH, "PIN must be 4 digits")
-    if not pin.isdigit() and "pin_digits_unchecked" not in fw.defects:
+    if not (pin.isascii() and pin.isdigit()) and "pin_digits_unchecked" not in fw.defects:  # 0-9 only
         raise RpcError(KEY_FORMAT, "PIN must be digits")
     return pin
 

@@ -16,8 +16,10 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         "The spec claims JSON-RPC 2.0 but lists only vendor codes, so the code for a parse error, an "
         "invalid request or an unknown method is unspecified.",
         (
-            "JSON-RPC 2.0 codes: -32700 parse error, -32600 invalid request, -32601 method not found",
-            "vendor codes: -2 for unparseable/invalid frames, -1 (or -6) for an unknown method",
+            "JSON-RPC 2.0 codes: -32700 parse error, -32600 invalid request, -32601 method not found, "
+            "-32602 invalid params",
+            "vendor codes: -2 for unparseable/invalid frames, -5 for params of the wrong type, -1 (or -6) "
+            "for an unknown method",
             "transport-level: HTTP 404 for an unknown method on /rpc/<Method>, HTTP 500 for other errors",
         ),
     ),
@@ -46,6 +48,14 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "missing required param -> -2; extra params ignored",
             "missing required param -> -1 (general fail)",
             "extra/unknown params rejected with -6 or -2",
+        ),
+    ),
+    Ambiguity(
+        "null_param_code", "3",
+        "A param sent as JSON null is neither documented as a wrong type nor as a missing key.",
+        (
+            "-5 key format: null is a value of the wrong type",
+            "-2 JSON format: null is read as an absent param",
         ),
     ),
     # --- chapter 4 / 5 keys ----------------------------------------------------------------------
@@ -432,6 +442,7 @@ ABOUT: dict[str, tuple[str, ...]] = {
     "schedule_validation_codes": ("Charging_schedule.Set/charging_schedule",),
     "schedule_interval_rules": ("Charging_schedule.Set/charging_schedule",),
     "pin_invalid_code": ("Pin.Set/pin", "Pin.Check/pin"),
+    "null_param_code": (),
     "pin_check_mismatch": ("Pin.Check",),
 }
 

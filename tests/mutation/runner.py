@@ -24,6 +24,11 @@ SUITES = "suites"
 RUN_TIMEOUT_S = 900
 
 
+# Exceptions that are the charger's fault wherever they surface: a setup error raised by one of them
+# (e.g. the snapshot before a test got a reply without the request's id) is a kill, not a harness fault.
+PRODUCT_VERDICTS = ("MalformedReply", "DeviceError", "AssertionError", "WaitTimeout", "RestoreError")
+
+
 @dataclass(frozen=True)
 class SuiteRun:
     """One pytest run of the suites: its exit code and what failed or errored."""
@@ -32,10 +37,16 @@ class SuiteRun:
     exit_code: int
     failed: tuple[str, ...]
     errored: tuple[str, ...]
+    verdict_errors: tuple[str, ...]
     passed: int
     skipped: int
     seconds: float
     tail: str
+
+    @property
+    def caught_by(self) -> tuple[str, ...]:
+        """Tests whose failure, or whose fixture's product-verdict error, caught the charger out."""
+        return self.failed + self.verdict_errors
 
     @property
     def harness_problem(self) -> str | None:
@@ -54,8 +65,8 @@ class Verdict:
     @property
     def killed_by(self) -> tuple[str, ...]:
         for run in self.runs:
-            if run.failed:
-                return run.failed
+            if run.caught_by:
+                return run.caught_by
         return ()
 
     @property
@@ -88,25 +99,27 @@ def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), stop_fi
             code, tail = done.returncode, (done.stdout + done.stderr)[-3000:]
         except subprocess.TimeoutExpired as exc:
             code, tail = -1, f"timed out after {RUN_TIMEOUT_S} s: {str(exc.stdout)[-1500:]}"
-        failed, errored, passed, skipped = _read_junit(junit)
-        return SuiteRun(paths, code, failed, errored, passed, skipped, time.monotonic() - started, tail)
+        failed, errored, verdicts, passed, skipped = _read_junit(junit)
+        return SuiteRun(paths, code, failed, errored, verdicts, passed, skipped, time.monotonic() - started, tail)
 
 
-def _read_junit(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], int, int]:
+def _read_junit(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int]:
     if not path.exists():
-        return (), (), 0, 0
-    failed, errored, passed, skipped = [], [], 0, 0
+        return (), (), (), 0, 0
+    failed, errored, verdicts, passed, skipped = [], [], [], 0, 0
     for case in ET.parse(path).getroot().iter("testcase"):
         name = f"{case.get('classname')}::{case.get('name')}"
+        error = case.find("error")
         if case.find("failure") is not None:
             failed.append(name)
-        elif case.find("error") is not None:
-            errored.append(name)
+        elif error is not None:
+            text = f"{error.get('message', '')} {error.text or ''}"
+            (verdicts if any(v in text for v in PRODUCT_VERDICTS) else errored).append(f"{name} (in a fixture)")
         elif case.find("skipped") is not None:
             skipped += 1
         else:
             passed += 1
-    return tuple(failed), tuple(errored), passed, skipped
+    return tuple(failed), tuple(errored), tuple(verdicts), passed, skipped
 
 
 def hunt(defect: Defect) -> Verdict:

@@ -1,0 +1,319 @@
+"""Method parameters against the spec table (chapters 3 and 6): what each setter must refuse, and that a
+refused call changes nothing.
+
+For every method with params: each required param missing -> -2; each param given a value of every
+other JSON type -> -5; integer params: their minimum and maximum accepted (and read back), one below
+and one above -> -4.  After every rejection the state the method would have changed is read back and
+must be as before.  Where chapter 3 leaves the code open (ambiguities.py), every listed reading is
+accepted and labelled.
+
+Owned elsewhere: App_config.Set's key-by-key values (test_app_config_keys.py), the charging schedule's
+interval contents (test_schedule_api.py), the string-length and digit rules of PIN and AP password with
+their restore (test_credentials.py).  Here App_config.Set is covered at the frame level only.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from fixtures.snapshot import dynamic_current_of
+from instruments.charger_rpc import ChargerClient, DeviceError
+from reports.allure_support import ambiguity, cover
+from suites.spec import (
+    AMBIGUITIES_BY_ID,
+    JSON_FORMAT,
+    KEY_FORMAT,
+    KEYS_BY_NAME,
+    METHODS,
+    METHODS_BY_NAME,
+    RANGE,
+    UNKNOWN_KEY,
+    JsonType,
+    Method,
+    Param,
+    ambiguities_for,
+)
+
+pytestmark = [pytest.mark.api, pytest.mark.methods]
+
+Request = pytest.FixtureRequest
+Reader = Callable[[ChargerClient, Request], Awaitable[dict[str, Any] | None]]
+ParamsFor = Callable[[ChargerClient, Request], Awaitable[dict[str, Any]]]
+
+
+# --- what each method would change, and how to read it back ---------------------------------------------
+async def _dynamic(charger: ChargerClient) -> Any:
+    reply = await charger.call("Dynamic_current.Get")
+    return dynamic_current_of(reply)
+
+
+async def read_install_current(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"App_config.Get install_current": (await charger.call("App_config.Get"))["install_current"],
+            "System_currents.Get install_current":
+                (await charger.call("System_currents.Get"))["install_current"]}
+
+
+async def read_dynamic_current(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"Dynamic_current.Get": await _dynamic(charger),
+            "System_currents.Get dynamic_current": (await charger.call("System_currents.Get"))["dynamic_current"]}
+
+
+async def read_app_config(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return await charger.call("App_config.Get")
+
+
+async def read_session_flags(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    info = await charger.call("Charger_info.Get")
+    return {k: info.get(k) for k in ("charger_state", "extended_charger_state", "charger_is_paused")}
+
+
+async def read_schedule(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return await charger.call("Charging_schedule.Get")
+
+
+async def read_pin_still_valid(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"Pin.Check(current PIN)": await charger.call("Pin.Check", {"pin": request.getfixturevalue("pin")})}
+
+
+async def read_nothing(charger: ChargerClient, request: Request) -> None:
+    return None  # the spec has no getter for the AP password: nothing can be read back
+
+
+# --- valid params that would change that state (so a wrongly accepted call shows) -----------------------
+def _other(current: Any, preferred: int) -> int:
+    return preferred if current != preferred else preferred + 1
+
+
+async def tag_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"tag": "hil-tag-01"}
+
+
+async def app_set_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    current = (await charger.call("App_config.Get"))["led_max_brightness"]
+    return {"config_key": "led_max_brightness", "config_value": _other(current, 55)}
+
+
+async def install_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"install_current": _other((await charger.call("App_config.Get"))["install_current"], 16)}
+
+
+async def dynamic_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"dynamic_current": _other(await _dynamic(charger), 16)}
+
+
+async def schedule_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    interval = {"start_d": 2, "start_h": 7, "start_m": 15, "end_d": 2, "end_h": 9, "end_m": 45,
+                "current": 10, "lb_mode": 2}
+    return {"charging_schedule": [interval]}
+
+
+async def new_pin_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    pin = request.getfixturevalue("pin")
+    return {"pin": "4826" if pin != "4826" else "6284"}
+
+
+async def current_pin_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"pin": request.getfixturevalue("pin")}
+
+
+async def ap_password_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+    return {"password": "hil-pass-0001"}
+
+
+async def restore_pin(charger: ChargerClient, request: Request) -> None:
+    await charger.call("Pin.Set", {"pin": request.getfixturevalue("pin")})
+
+
+async def restore_ap_password(charger: ChargerClient, request: Request) -> None:
+    await charger.call("Ap_password.Set", {"password": request.getfixturevalue("ap_password")})
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to exercise one method: valid params, the state it changes, and how to put back credentials."""
+
+    valid: ParamsFor
+    read: Reader
+    restore: Callable[[ChargerClient, Request], Awaitable[None]] | None = None
+
+
+TARGETS: dict[str, Target] = {
+    "Charge.Start": Target(tag_params, read_session_flags),
+    "App_config.Set": Target(app_set_params, read_app_config),
+    "Install_current.Set": Target(install_params, read_install_current),
+    "Dynamic_current.Set": Target(dynamic_params, read_dynamic_current),
+    "Charging_schedule.Set": Target(schedule_params, read_schedule),
+    "Pin.Set": Target(new_pin_params, read_pin_still_valid, restore_pin),
+    "Pin.Check": Target(current_pin_params, read_pin_still_valid),
+    "Ap_password.Set": Target(ap_password_params, read_nothing, restore_ap_password),
+}
+PARAM_METHODS = [m for m in METHODS if m.params]
+assert {m.name for m in PARAM_METHODS} == set(TARGETS), "every method with params needs a Target"
+
+# --- which codes chapter 3 names, and which an ambiguity's readings also allow ----------------------------
+Accepted = dict[int, "tuple[str, str] | None"]
+# (ambiguity, situation) -> {code: index of the reading that code stands for}
+READING_CODES: dict[tuple[str, str], dict[int, int]] = {
+    ("missing_or_extra_param_code", "missing"): {JSON_FORMAT: 0, -1: 1},
+    ("schedule_validation_codes", "missing"): {JSON_FORMAT: 0, KEY_FORMAT: 1, -1: 2},
+    ("schedule_validation_codes", "type"): {KEY_FORMAT: 1, -1: 2},
+}
+# A JSON null is a wrong type (-5) or, read as an absent param, -2 (ambiguity null_param_code).
+NULL_AS_MISSING = ("null_param_code", AMBIGUITIES_BY_ID["null_param_code"].readings[1])
+
+
+def accepted_codes(method: Method, param: Param, situation: str, code: int) -> Accepted:
+    accepted: Accepted = {code: None}
+    for subject in (method.name, f"{method.name}/{param.name}"):
+        for amb in ambiguities_for(subject):
+            for other, index in READING_CODES.get((amb.id, situation), {}).items():
+                accepted[other] = (amb.id, AMBIGUITIES_BY_ID[amb.id].readings[index])
+    return accepted
+
+
+# --- values of the wrong JSON type ------------------------------------------------------------------------
+NULL = "null"
+
+
+def value_of_type(json_type: str, like: Any) -> Any:
+    """A value of ``json_type`` built from a valid value, so a lenient charger could take it."""
+    number = int(like) if isinstance(like, str) and like.isdigit() else like if isinstance(like, int) else 16
+    return {
+        JsonType.BOOL.value: True,
+        JsonType.INTEGER.value: number,
+        JsonType.DOUBLE.value: number + 0.5,
+        JsonType.STRING.value: json.dumps(like) if not isinstance(like, str) else like,
+        JsonType.ARRAY.value: [like],
+        JsonType.OBJECT.value: {"value": like},
+        NULL: None,
+    }[json_type]
+
+
+ALL_TYPES = (JsonType.BOOL.value, JsonType.INTEGER.value, JsonType.DOUBLE.value, JsonType.STRING.value,
+             JsonType.ARRAY.value, JsonType.OBJECT.value, NULL)
+# config_value is typed string, yet native scalars are readings of ambiguity config_value_type (tested
+# below); only an array or object is wrong in every reading.
+WRONG_TYPES_OVERRIDE = {("App_config.Set", "config_value"): (JsonType.ARRAY.value, JsonType.OBJECT.value)}
+
+
+def wrong_types(method: Method, param: Param) -> tuple[str, ...]:
+    override = WRONG_TYPES_OVERRIDE.get((method.name, param.name))
+    if override is not None:
+        return override
+    # an integer is also a valid double, so only a double param would accept an integer
+    return tuple(t for t in ALL_TYPES if t != param.type.value)
+
+
+def cases(kind: str) -> list[Any]:
+    out = []
+    for m in PARAM_METHODS:
+        for p in m.params:
+            if kind == "missing" and p.required:
+                out.append(pytest.param(m, p, id=f"{m.label}-{p.name}"))
+            elif kind == "type":
+                out += [pytest.param(m, p, t, id=f"{m.label}-{p.name}-{t}") for t in wrong_types(m, p)]
+            elif kind == "range" and p.type is JsonType.INTEGER and p.minimum is not None:
+                out += [pytest.param(m, p, edge, id=f"{m.label}-{p.name}-{edge}") for edge in ("min", "max")]
+    return out
+
+
+# --- the one body every rejection runs through ------------------------------------------------------------
+@pytest.fixture
+def rejected_unchanged(charger: ChargerClient, request: Request, expect_rpc_error: Any) -> Any:
+    """``await rejected_unchanged(method, params, accepted)``: refused with an accepted code, and the state
+    the method would change reads back as before; credentials a defective charger took are put back."""
+    async def check(method: Method, params: dict[str, Any], accepted: Accepted) -> DeviceError:
+        target = TARGETS[method.name]
+        before = await target.read(charger, request)
+        try:
+            error = await expect_rpc_error(method.name, params, accepted)
+            after = await target.read(charger, request)
+            assert after == before, f"a rejected {method.label} {params!r} changed state: {before!r} -> {after!r}"
+            return error
+        finally:
+            if target.restore is not None:
+                await target.restore(charger, request)
+    return check
+
+
+@pytest.mark.parametrize(("method", "param"), cases("missing"))
+async def test_6_missing_required_param_is_rejected(charger: ChargerClient, request: Request, method: Method,
+                                                    param: Param, rejected_unchanged: Any) -> None:
+    cover(method)
+    params = await TARGETS[method.name].valid(charger, request)
+    params.pop(param.name)
+    await rejected_unchanged(method, params, accepted_codes(method, param, "missing", JSON_FORMAT))
+
+
+@pytest.mark.parametrize(("method", "param", "json_type"), cases("type"))
+async def test_6_param_of_wrong_json_type_is_rejected(charger: ChargerClient, request: Request, method: Method,
+                                                      param: Param, json_type: str, rejected_unchanged: Any) -> None:
+    cover(method)
+    params = await TARGETS[method.name].valid(charger, request)
+    params[param.name] = value_of_type(json_type, params[param.name])
+    accepted = accepted_codes(method, param, "type", KEY_FORMAT)
+    if json_type == NULL:
+        accepted[JSON_FORMAT] = NULL_AS_MISSING
+    await rejected_unchanged(method, params, accepted)
+
+
+def _edge(param: Param, edge: str) -> int:
+    return {"min": param.minimum, "max": param.maximum}[edge]
+
+
+@pytest.mark.parametrize(("method", "param", "edge"), cases("range"))
+async def test_6_integer_param_range_edge_is_accepted_and_applied(charger: ChargerClient, request: Request,
+                                                                  method: Method, param: Param, edge: str) -> None:
+    cover(method)
+    value = _edge(param, edge)
+    result = await charger.call(method.name, {param.name: value})
+    assert result is True, f"{method.label} {param.name}={value} (the {edge}imum) answered {result!r}; " \
+                           f"{charger.exchanges[-1].summary()}"
+    seen = await TARGETS[method.name].read(charger, request)
+    assert seen and all(v == value for v in seen.values()), f"after {param.name}={value}, read back {seen!r}"
+
+
+@pytest.mark.parametrize(("method", "param", "edge"), cases("range"))
+async def test_6_integer_param_just_outside_range_is_rejected(method: Method, param: Param, edge: str,
+                                                              rejected_unchanged: Any) -> None:
+    cover(method)
+    value = _edge(param, edge) + (-1 if edge == "min" else 1)
+    await rejected_unchanged(method, {param.name: value}, {RANGE: None})
+
+
+# --- 6.4 App_config.Set at the frame level ----------------------------------------------------------------
+APP_SET = METHODS_BY_NAME["App_config.Set"]
+
+
+@pytest.mark.parametrize("key", ["no_such_key", "install current", ""])
+async def test_6_4_app_config_set_unknown_key_is_code_6(key: str, rejected_unchanged: Any) -> None:
+    cover(APP_SET)
+    await rejected_unchanged(APP_SET, {"config_key": key, "config_value": 16}, {UNKNOWN_KEY: None})
+
+
+async def test_6_4_app_config_set_config_value_forms_follow_a_listed_reading(charger: ChargerClient) -> None:
+    cover(APP_SET)
+    key = KEYS_BY_NAME["led_max_brightness"]
+    current = (await charger.call("App_config.Get"))[key.name]
+    outcomes = {}
+    for form, value in (("native", _other(current, 40)), ("string", str(_other(current, 60)))):
+        try:
+            assert await charger.call("App_config.Set", {"config_key": key.name, "config_value": value}) is True
+        except DeviceError as error:
+            assert error.code == KEY_FORMAT, f"config_value {value!r} ({form}) refused with {error.code}: {error}"
+            outcomes[form] = False
+        else:
+            seen = (await charger.call("App_config.Get"))[key.name]
+            assert seen == int(value), f"config_value {value!r} answered true but {key.name} reads {seen!r}"
+            outcomes[form] = True
+    only_strings, both, only_native = AMBIGUITIES_BY_ID["config_value_type"].readings
+    accepted, rejected = AMBIGUITIES_BY_ID["config_value_numeric_string"].readings
+    chosen = {(False, True): only_strings, (True, True): both, (True, False): only_native}.get(
+        (outcomes["native"], outcomes["string"]))
+    assert chosen is not None, f"{key.name} took config_value in neither form (native int or string)"
+    ambiguity("config_value_type", chosen)
+    ambiguity("config_value_numeric_string", accepted if outcomes["string"] else rejected)
