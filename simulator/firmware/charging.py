@@ -92,6 +92,7 @@ class ChargingController:
         self.paused = False
         self.schedule_overridden = False
         self.ota_until = -1.0
+        self.ota_started = -1.0
         self.session: Session | None = None
         self.state = "A"
         self.extended = "A"
@@ -157,7 +158,7 @@ class ChargingController:
             letter = "F"
         elif letter != s.cp_seen and now >= model.cp_changed_at + self.timing.cp_debounce_s:
             s.cp_seen, s.cp_seen_at = letter, model.cp_changed_at + self.timing.cp_debounce_s
-        self._check_faults(now, levels.low_v)
+        self._check_faults(now, letter, levels.low_v)
         if s.fault_until > now:
             return
         if model.pilot.mode is PilotMode.DC_NEGATIVE:  # fault hold over: retry from +12 V
@@ -165,7 +166,8 @@ class ChargingController:
             return
         cp = s.cp_seen
         if cp in ("E", "F"):
-            self._enter_error(now, "state_e_activated" if cp == "E" else "state_f_activated", pilot_negative=False)
+            self._enter_error(s.cp_seen_at, "state_e_activated" if cp == "E" else "state_f_activated",
+                              pilot_negative=False)
             return
         self.errors.set("state_e_activated", False)
         self.errors.set("state_f_activated", False)
@@ -174,7 +176,7 @@ class ChargingController:
             return
         self._connected(now, cp)
 
-    def _check_faults(self, now: float, low_v: float) -> None:
+    def _check_faults(self, now: float, letter: str, low_v: float) -> None:
         s, model = self.s, self.model
         contactor_closed = model.contactor.is_closed(now)
         dc_ma, ac_ma = (model.residual_dc_ma, model.residual_ac_ma) if contactor_closed else (0.0, 0.0)
@@ -186,22 +188,32 @@ class ChargingController:
                 model.command_contactor(False, at=since + trip)
                 s.ledger.append(Reaction("rcd_trip", since, since + trip))
         self.errors.set("rcd_error", s.rcd_latched)
-        diode_bad = (model.pilot.mode is PilotMode.PWM and s.cp_seen in ("B", "C", "D")
-                     and low_v > DIODE_OK_BELOW_V and "diode_check_missing" not in self.defects)
+        # The diode is judged on a settled line only: the present level and the debounced state both in
+        # B/C/D (a CP-PE short also lifts the low level, but it is state E, not a diode fault).
+        settled_at = model.cp_changed_at + self.timing.cp_debounce_s
+        diode_bad = (model.pilot.mode is PilotMode.PWM and letter in ("B", "C", "D") and s.cp_seen == letter
+                     and now >= settled_at and low_v > DIODE_OK_BELOW_V
+                     and "diode_check_missing" not in self.defects)
         if diode_bad:
-            self._enter_error(now, "cp_diode_failure", pilot_negative=True)
+            self._enter_error(max(settled_at, s.cp_seen_at, s.allowed_since or 0.0), "cp_diode_failure",
+                              pilot_negative=True)
         temperature = model.thermal.temperature_c + self.store.charger["temp_offset"]
         over, crit = self.store.charger["overtemp_threshold"], self.store.charger["critical_temp_threshold"]
         self.errors.set("overtemp", temperature >= over or (self.errors.active["overtemp"] and temperature > over - 5))
         self.errors.set("critical_temp", temperature >= crit or (self.errors.active["critical_temp"] and temperature > crit - 5))
 
-    def _enter_error(self, now: float, flag: str, pilot_negative: bool) -> None:
-        s = self.s
+    def _enter_error(self, since: float, flag: str, pilot_negative: bool) -> None:
+        """React to a fault that the line showed at device time ``since``: the contactor opens
+        ``contactor_open_s`` after it, however late the tick that noticed it."""
+        s, model = self.s, self.model
         self.errors.set(flag, True)
-        self.model.command_contactor(False, at=now)
+        if model.contactor.commanded_closed:
+            at = since + self.timing.contactor_open_s
+            model.command_contactor(False, at=at)
+            s.ledger.append(Reaction(f"contactor_open_on_{flag}", since, at + model.contactor.open_delay_s))
         if pilot_negative:
-            self.model.set_pilot(PilotMode.DC_NEGATIVE, 0.0)
-            s.fault_until = now + FAULT_HOLD_S
+            model.set_pilot(PilotMode.DC_NEGATIVE, 0.0)
+            s.fault_until = since + FAULT_HOLD_S
             self.state, self.extended = "F", "F"
         else:
             self.state, self.extended = ("E", "E") if flag == "state_e_activated" else ("F", "F")
@@ -244,6 +256,10 @@ class ChargingController:
             return "B_PAUSE"
         return None
 
+    def start_ota(self, now: float) -> None:
+        """Ota.Verify: the unit is in its OTA state for a while and does not charge meanwhile."""
+        self.ota_started, self.ota_until = now, now + self.timing.ota_s
+
     def _only_warnings(self) -> bool:
         """Overtemperature only derates; every other active error stops charging."""
         return all(not on or flag == "overtemp" for flag, on in self.errors.active.items())
@@ -258,7 +274,7 @@ class ChargingController:
         closed = model.contactor.commanded_closed
         if blocked is not None:
             if s.blocked_since is None:
-                s.blocked_since = now
+                s.blocked_since = self.ota_started if blocked == "OTA" else now
             s.allowed_since = None
             model.set_pilot(PilotMode.DC_HIGH, 1.0)
             s.pending_duty = None

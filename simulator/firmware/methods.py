@@ -228,7 +228,7 @@ def factory_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
 
 @rpc("Ota.Verify")
 def ota_verify(fw: VirtualCharger, params: dict[str, Any]) -> bool:
-    fw.controller.ota_until = fw.clock.now() + fw.timing.ota_s
+    fw.controller.start_ota(fw.clock.now())
     return True
 
 

@@ -243,6 +243,31 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ),
     ),
     Ambiguity(
+        "diode_fault_state", "6.5",
+        "A shorted EV diode must be detected (field-facts §2) but the spec does not say which state the "
+        "charger shows for it.",
+        ("F: EVSE not available (-12 V), cp_diode_failure set", "E: error state, cp_diode_failure set",
+         "stays in B/C with extended state E and cp_diode_failure set"),
+    ),
+    Ambiguity(
+        "extended_state_in_f", "6.5",
+        "extended_charger_state lists A, B, B_AUTH, C, D, E, OTA, LOCKED, B_PAUSE, B_SCHEDULER: no F, "
+        "although charger_state can be F.",
+        ("F, mirroring charger_state", "E, the error state covering F"),
+    ),
+    Ambiguity(
+        "pe_open_state", "6.5",
+        "Neither the spec nor field facts say what a charger shows when the protective earth to the EV "
+        "opens (the CP return path is lost).",
+        ("A: no vehicle (the CP line floats to +12 V)", "E: error state", "F: EVSE not available"),
+    ),
+    Ambiguity(
+        "dynamic_current_zero_state", "6.18",
+        "Dynamic_current.Set accepts 0 (range 0-32) while PWM can only advertise 6 A and above; the state "
+        "the charger reports at 0 A is not said.",
+        ("B_PAUSE: charging paused", "B: connected, not charging", "B_SCHEDULER", "C with PWM off"),
+    ),
+    Ambiguity(
         "device_reset_during_session", "6.7",
         "Device.Reset 'waits for the end' of an active session; whether it answers at once and how "
         "long it waits is not said.",
@@ -424,6 +449,10 @@ ABOUT: dict[str, tuple[str, ...]] = {
         "Charger_info.Get/total_charged_energy", "Counters_config.Get/total_charged_energy",
     ),
     "device_reset_during_session": ("Device.Reset",),
+    "diode_fault_state": ("Charger_info.Get/charger_state", "Logged_errors.Get/cp_diode_failure"),
+    "extended_state_in_f": ("Charger_info.Get/extended_charger_state",),
+    "pe_open_state": ("Charger_info.Get/charger_state",),
+    "dynamic_current_zero_state": ("Dynamic_current.Set", "Charger_info.Get/extended_charger_state"),
     "dynamic_current_volatile": ("Dynamic_current.Set", "Dynamic_current.Get", "Device.Reset", "Factory.Reset"),
     "deprecated_method_served": ("Serial_number.Get",),
     "pwm_heading_typo": ("Pwm_value.Get",),

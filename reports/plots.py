@@ -1,0 +1,79 @@
+"""Plots for the report: small matplotlib (Agg) figures rendered to PNG bytes and attached to Allure.
+
+Each plot is one function taking plain data and returning PNG bytes, so a plot can be checked
+without a bench and attached from any test.  The advertised current is derived from the *measured*
+duty cycle with the suite's own IEC reference (:mod:`suites.iec61851`), never the charger's claim.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import allure
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a bench PC or in CI
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+from suites.iec61851 import current_for_duty_percent  # noqa: E402
+
+STATE_LEVELS = ("A", "B", "C", "D", "E", "F")
+
+
+@dataclass(frozen=True)
+class TraceSample:
+    """One instant of a charging session as the bench saw it (device time, s)."""
+
+    time_s: float
+    state: str              # the charger's reported IEC state (Charger_info.Get charger_state)
+    duty_percent: float     # CP duty measured by the EV simulator
+    current_a: float        # mains current measured (analyzer, or the EV simulator's load reading)
+    power_w: float | None = None  # active power measured by the analyzer, when one is in use
+
+
+def advertised_current_a(duty_percent: float) -> float:
+    """The current the measured duty advertises (0 where no charging is allowed), per IEC 61851-1."""
+    return current_for_duty_percent(duty_percent) or 0.0
+
+
+def session_trace(samples: Sequence[TraceSample], title: str = "Charging session") -> bytes:
+    """PNG of state, advertised current, measured current and power against device time."""
+    if not samples:
+        raise ValueError("a session trace needs at least one sample")
+    t0 = samples[0].time_s
+    times = [s.time_s - t0 for s in samples]
+    figure, (ax_state, ax_current, ax_power) = plt.subplots(3, 1, sharex=True, figsize=(9, 7))
+    try:
+        ax_state.step(times, [STATE_LEVELS.index(s.state) if s.state in STATE_LEVELS else -1 for s in samples],
+                      where="post", color="tab:purple")
+        ax_state.set_yticks(range(len(STATE_LEVELS)), STATE_LEVELS)
+        ax_state.set_ylabel("charger state")
+        ax_state.grid(True, alpha=0.3)
+
+        ax_current.step(times, [advertised_current_a(s.duty_percent) for s in samples], where="post",
+                        label="advertised (from measured duty)", color="tab:orange")
+        ax_current.plot(times, [s.current_a for s in samples], label="measured", color="tab:blue")
+        ax_current.set_ylabel("current (A)")
+        ax_current.legend(loc="best", fontsize="small")
+        ax_current.grid(True, alpha=0.3)
+
+        ax_power.plot(times, [float("nan") if s.power_w is None else s.power_w for s in samples],
+                      color="tab:green")
+        ax_power.set_ylabel("power (W)")
+        ax_power.set_xlabel(f"device time (s) from {t0:.3f} s")
+        ax_power.grid(True, alpha=0.3)
+
+        figure.suptitle(title)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def attach_png(name: str, png: bytes) -> None:
+    """Attach PNG bytes to the running Allure test or step."""
+    allure.attach(png, name=name, attachment_type=allure.attachment_type.PNG)
