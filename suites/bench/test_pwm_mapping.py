@@ -1,0 +1,505 @@
+"""PWM-to-current mapping through every limiting path (IEC 61851-1 Annex A; spec 4, 6.5, 6.12, 6.15, 6.18, 6.20).
+
+One charging session per limiting path: the EV stays in C with a load above the charger's rating, and
+the path's limit is swept down from 32 A to 6 A, one integer ampere per step, as fast as the charger
+updates its PWM (the suite waits on the charger, not on itself).  At each step:
+
+* the CP duty the EV simulator measures equals ``iec61851.duty_percent_for_current`` within
+  ``duty_tolerance_pct``, and it got there within ``pwm_update_s`` of the change (field-facts §3, §4);
+* the CP frequency stays within ``frequency_min_hz`` … ``frequency_max_hz`` (field-facts §3);
+* ``Charger_info.Get`` reports ``pwm_current`` = the limit and the path's ``current_limit_reason`` (6.5);
+* ``System_currents.Get`` shows the limit in the path's own field, and ``charging_current`` = the lowest
+  limit (6.20);
+* ``Pwm_value.Get`` (0.0–1.0) agrees with the measured duty (6.12);
+* the reference analyzer's current never exceeds the session's highest limit plus the EV's reading
+  error of a duty at the edge of the tolerance band (field-facts §3).
+
+The limit changes as soon as the PWM has followed the last one, far more often than an EV must follow
+(``ev_follow_s``, 5 s, field-facts §4), so that the EV comes down to an advertised current is checked
+where the PWM then stands still: at the end of the "minimum of several" sweep (the whole chain, once) and after
+``Dynamic_current.Set 0`` (current to zero).  Sweeping downwards makes every step a *lower* limit: a
+charger that keeps advertising the old current is caught by the duty and the RPCs alike.  Every check
+is a :class:`~suites.measurements.Measurement` with its origin, recorded pass or fail; a sweep measures
+every current even after a failure, and its duty plot and table are attached.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import allure
+import pytest
+
+from fixtures.bench import Bench
+from fixtures.clock import WaitTimeout
+from instruments.charger_rpc import ChargerClient
+from instruments.ev_simulator import EvSimulator
+from instruments.ev_simulator.interface import CpMeasurement
+from instruments.power_analyzer.wt300 import PowerAnalyzer
+from reports.allure_support import RECORDED, AmbiguityRecord, cover
+from reports.pwm_plot import PwmPoint, attach_pwm_mapping_plot
+from suites import iec61851
+from suites.bench.conftest import label_ambiguity as label_listed_ambiguity
+from suites.bench.conftest import Bracket, astamp, limit, read_mains, wait_edge
+from suites.measurements import Measurement
+from suites.spec import KEYS_BY_NAME, Ambiguity
+
+pytestmark = [pytest.mark.bench, pytest.mark.pwm, pytest.mark.needs("ev_simulator", "power_analyzer")]
+
+# --- from the spec table --------------------------------------------------------------------------
+MIN_A = int(KEYS_BY_NAME["install_current"].minimum)   # 6 A: the lowest current PWM can advertise
+MAX_A = int(KEYS_BY_NAME["install_current"].maximum)   # 32 A: the charger's rating
+SWEEP_A = tuple(range(MAX_A, MIN_A - 1, -1))           # 32, 31, … 6: every step lowers the limit
+# user_power's range 1380…7360 W is user_current's 6…32 A at 230 V: the spec's own conversion voltage.
+_UP, _UC = KEYS_BY_NAME["user_power"], KEYS_BY_NAME["user_current"]
+USER_POWER_VOLTAGE_V = _UP.minimum / _UC.minimum
+assert USER_POWER_VOLTAGE_V == _UP.maximum / _UC.maximum, "user_power and user_current ranges disagree"
+
+# 6.5 current_limit_reason codes.
+REASON_HW, REASON_INSTALL, REASON_USER, REASON_DYNAMIC = 0, 1, 2, 3
+REASON_ORIGIN = "spec 6.5 current_limit_reason: 1 install, 2 user, 3 dynamic current"
+
+# The EV's load: above the charger's rating, so the PWM alone sets the current the EV draws.
+EV_LOAD_A = MAX_A + 8.0
+
+# --- ambiguities this suite meets that suites/spec/ambiguities.py does not list (yet) ---------------
+USER_POWER_CONVERSION = Ambiguity(
+    "user_power_to_current", "4",
+    "user_power [W] becomes a current limit at an unstated voltage and rounding; only its range "
+    "1380-7360 W (= 6-32 A at 230 V) hints at 230 V nominal.",
+    ("W / 230 V nominal; exact multiples of 230 W chosen so rounding is not exercised",
+     "W / measured mains voltage", "rounded down / to nearest / up"),
+)
+USER_POWER_REASON = Ambiguity(
+    "user_power_limit_reason", "6.5",
+    "No current_limit_reason code names user_power; the code reported when it is the lowest limit "
+    "is unspecified.",
+    ("2 user current (user_power is a user limit)", "another code"),
+)
+LIMIT_REASON_TIE = Ambiguity(
+    "limit_reason_tie", "6.5",
+    "When several limits are equal and lowest (at 32 A every limit equals the hardware maximum), "
+    "which current_limit_reason is reported is unspecified.",
+    ("0 HW capabilities", "the code of the limit that was set"),
+)
+
+
+def label_ambiguity(request: pytest.FixtureRequest, entry: Ambiguity, readings: set[str]) -> None:
+    """As reports.allure_support.ambiguity, for an ambiguity not (yet) in the spec table."""
+    if not readings:
+        return
+    chosen = "; ".join(sorted(readings))
+    allure.dynamic.label("ambiguity", entry.id)
+    allure.dynamic.tag(f"ambiguity:{entry.id}")
+    allure.attach(json.dumps({"ambiguity": entry.id, "section": entry.section, "summary": entry.summary,
+                              "readings": list(entry.readings), "charger_chose": chosen}, indent=2),
+                  name=f"Spec ambiguity {entry.id}: {chosen}", attachment_type=allure.attachment_type.JSON)
+    RECORDED.append(AmbiguityRecord(request.node.nodeid, entry.id, entry.section, entry.summary, chosen))
+
+
+# --- the limiting paths -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LimitPath:
+    """One way to impose a current limit: the RPC, the System_currents field, the 6.5 reason."""
+
+    id: str
+    rpc: str
+    params: Callable[[int], dict[str, Any]]
+    system_field: str
+    reason: int | None  # None: the spec names no code (an ambiguity)
+
+    async def impose(self, charger: ChargerClient, amps: int) -> None:
+        await charger.call(self.rpc, self.params(amps))
+
+
+def _app_key(key: str, scale: float = 1.0) -> Callable[[int], dict[str, Any]]:
+    return lambda amps: {"config_key": key, "config_value": int(round(amps * scale))}
+
+
+INSTALL_APP_CONFIG = LimitPath("install_current(App_config.Set)", "App_config.Set", _app_key("install_current"),
+                               "install_current", REASON_INSTALL)
+INSTALL_SET = LimitPath("install_current(Install_current.Set)", "Install_current.Set",
+                        lambda amps: {"install_current": amps}, "install_current", REASON_INSTALL)
+USER_CURRENT = LimitPath("user_current", "App_config.Set", _app_key("user_current"), "user_current", REASON_USER)
+DYNAMIC = LimitPath("dynamic_current", "Dynamic_current.Set", lambda amps: {"dynamic_current": amps},
+                    "dynamic_current", REASON_DYNAMIC)
+USER_POWER = LimitPath("user_power", "App_config.Set", _app_key("user_power", USER_POWER_VOLTAGE_V),
+                       "user_power_current", None)
+ALL_PATHS = (INSTALL_APP_CONFIG, USER_CURRENT, DYNAMIC, USER_POWER)  # every field at its maximum first
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one sweep step sets, in order, and which limit must win."""
+
+    amps: int
+    settings: tuple[tuple[LimitPath, int], ...]
+    binding: LimitPath
+
+
+def single_path(path: LimitPath) -> Callable[[int, int], Step]:
+    return lambda index, amps: Step(amps, ((path, amps),), path)
+
+
+# "The minimum of several": the binding limit rotates over four paths; each step first lowers one
+# path to the new current, then *raises* the path that was binding just before to 2 A above it, so
+# a charger that obeys the last limit set instead of the lowest is caught at once.
+_ROTATION = (INSTALL_SET, USER_CURRENT, DYNAMIC, USER_POWER)
+
+
+def minimum_of_several(index: int, amps: int) -> Step:
+    lower = _ROTATION[index % len(_ROTATION)]
+    higher = _ROTATION[(index - 1) % len(_ROTATION)] if index else _ROTATION[-1]
+    return Step(amps, ((lower, amps), (higher, min(MAX_A, amps + 2))), lower)
+
+
+@dataclass(frozen=True, repr=False)
+class Sweep:
+    id: str
+    plan: Callable[[int, int], Step]
+    labels: tuple[str, ...]
+    ev_follows: bool = False  # end with the EV coming down to the last limit (the whole chain, once)
+
+    def __repr__(self) -> str:  # the report's parameter value
+        return self.id
+
+
+SWEEPS = (
+    Sweep("install_current-App_config.Set", single_path(INSTALL_APP_CONFIG),
+          ("6.4 App_config.Set", "4 install_current")),
+    Sweep("install_current-Install_current.Set", single_path(INSTALL_SET), ("6.15 Install_current.Set",)),
+    Sweep("user_current", single_path(USER_CURRENT), ("6.4 App_config.Set", "4 user_current")),
+    Sweep("dynamic_current", single_path(DYNAMIC), ("6.18 Dynamic_current.Set",)),
+    Sweep("user_power", single_path(USER_POWER), ("6.4 App_config.Set", "4 user_power")),
+    Sweep("minimum_of_several", minimum_of_several, ("6.20 System_currents.Get",), ev_follows=True),
+)
+
+
+# --- the session under test -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PwmUpdate:
+    """How long the PWM took to change, bracketed: (shortest, longest) possible; None: not in time."""
+
+    shortest_s: float | None
+    longest_s: float | None
+
+
+@dataclass(frozen=True)
+class Advertised:
+    """A limit the CP was seen advertising from ``at`` (bench clock, device s) on."""
+
+    at: float
+    amps: float
+
+
+@dataclass
+class Session:
+    """A charging session under test, the limits commanded (System_currents field -> A), what the CP
+    advertised when, and every measurement's failure (a sweep measures on after a failure)."""
+
+    bench: Bench
+    charger: ChargerClient
+    ev: EvSimulator
+    analyzer: PowerAnalyzer
+    commanded: dict[str, int] = field(default_factory=dict)
+    advertised: list[Advertised] = field(default_factory=list)
+    points: list[PwmPoint] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    readings: dict[str, set[str]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    analyzer_lag_s: float = 0.0
+
+    @property
+    def clock(self):  # noqa: ANN201 - BenchClock
+        return self.bench.clock
+
+    def limit(self, name: str) -> float:
+        return self.bench.limit(name)
+
+    def origin(self, name: str) -> str:
+        return self.bench.profile.limit(name).origin
+
+    @property
+    def follow(self):  # noqa: ANN201 - Limit
+        return limit(self.bench, "ev_follow_s")
+
+    def read(self, what: str, reading: str) -> None:
+        self.readings.setdefault(what, set()).add(reading)
+
+    def check(self, measurement: Measurement, value: Any) -> None:
+        """Record and judge one measurement; a sweep goes on measuring after a failure (the plot and
+        the report then show every current) and :meth:`verdict` fails the test at its end."""
+        try:
+            measurement.check(value)
+        except AssertionError as failure:
+            self.failures.append(str(failure))
+
+    def check_choice(self, name: str, value: Any, accepted: tuple[Any, ...], origin: str) -> None:
+        """As :meth:`check` for a value that must be one of ``accepted`` (a code, not a magnitude)."""
+        passed = value in accepted
+        allure.dynamic.parameter(name, f"{'PASS' if passed else 'FAIL'} {value!r} in {accepted!r} ({origin})",
+                                 excluded=True)
+        if not passed:
+            self.failures.append(f"{name} = {value!r}, not one of {accepted!r}; from: {origin}")
+
+    def label_ambiguities(self, request: pytest.FixtureRequest) -> None:
+        for key, entry in (("user_power", USER_POWER_CONVERSION), ("user_power_reason", USER_POWER_REASON),
+                           ("tie", LIMIT_REASON_TIE)):
+            label_ambiguity(request, entry, self.readings.get(key, set()))
+
+    def verdict(self) -> None:
+        __tracebackhide__ = True
+        if self.failures:
+            shown = "\n".join(self.failures[:15])
+            more = f"\n… and {len(self.failures) - 15} more" if len(self.failures) > 15 else ""
+            raise AssertionError(f"{len(self.failures)} measurement(s) out of limits:\n{shown}{more}")
+
+    async def start(self) -> None:
+        """Every settable limit at its maximum, EV in C drawing above it, contactor closed."""
+        for path in ALL_PATHS:
+            await path.impose(self.charger, MAX_A)
+            self.commanded[path.system_field] = MAX_A
+        # A reading averages the last completed update period: it may be two periods old.
+        self.analyzer_lag_s = 2 * self.analyzer.update_rate_s
+        self.ev.set_load_current(EV_LOAD_A)
+        self.ev.set_cp_state("C")
+        await self.clock.wait_for_sync(self.ev.mains_present, bool, within_s=self.limit("contactor_close_s"),
+                                       what="contactor closed with the EV in C")
+        self.advertised.append(Advertised(self.clock.now(), MAX_A))
+
+    async def change(self, settings: tuple[tuple[LimitPath, int], ...]) -> Bracket:
+        """Impose the limits, in order; when that happened on the EV simulator's clock."""
+        async def impose() -> None:
+            for path, value in settings:
+                await path.impose(self.charger, value)
+                self.commanded[path.system_field] = value
+        applied, _ = await astamp(self.ev, impose)
+        return applied
+
+    async def cp_settles_on(self, amps: int, changed: Bracket) -> tuple[CpMeasurement, PwmUpdate]:
+        """Poll the CP until its duty advertises ``amps`` (see :meth:`cp_reaches`)."""
+        expected, tolerance = iec61851.duty_percent_for_current(amps), self.limit("duty_tolerance_pct")
+        return await self.cp_reaches(lambda m: abs(m.duty_percent - expected) <= tolerance,
+                                     f"CP duty advertising {amps} A", changed)
+
+    async def cp_reaches(self, predicate: Callable[[CpMeasurement], bool], what: str,
+                         changed: Bracket) -> tuple[CpMeasurement, PwmUpdate]:
+        """Poll the CP as fast as the link allows until ``predicate``: that measurement and when it
+        changed after ``changed`` (EV simulator clock, bracketed, so a stalled bench never makes a
+        charger late); or the last measurement and no time once ``pwm_update_s`` is over."""
+        try:
+            edge = await wait_edge(self.bench, self.ev, self.ev.measure_cp, predicate, since=changed,
+                                   within_s=self.limit("pwm_update_s"), what=what)
+        except WaitTimeout:
+            return self.ev.measure_cp(), PwmUpdate(None, None)
+        return edge.value, PwmUpdate(*edge.at.delay_since(changed))
+
+    def advertising(self, amps: float) -> None:
+        """Note that the CP was seen advertising the limit ``amps`` (0: no current) from now on."""
+        self.advertised.append(Advertised(self.clock.now(), amps))
+
+    def mains_current_a(self) -> float:
+        """The analyzer's current: NAN/INF raise in the driver, a reading is never made up."""
+        return read_mains(self.analyzer).current_a
+
+    async def follows_down_to(self, amps: float, allowance_a: float, advertised_at: float) -> float:
+        """The analyzer's current once it is within ``amps`` + allowance, or the last reading after the
+        EV's reaction time (from ``advertised_at``) and the analyzer's lag have passed."""
+        remaining = max(0.0, advertised_at + self.follow.value + self.analyzer_lag_s - self.clock.now())
+        try:
+            return await self.clock.wait_for_sync(self.mains_current_a, lambda drawn: drawn <= amps + allowance_a,
+                                                  within_s=remaining, what=f"analyzer current down to {amps} A")
+        except WaitTimeout:
+            return self.mains_current_a()
+
+
+def measurement_allowance_a(amps: int, tolerance_pct: float) -> float:
+    """The EV's reading error for a duty at the edge of the band (field-facts §3: EV reads duty × 0.6)."""
+    edge = iec61851.current_for_duty_percent(iec61851.duty_percent_for_current(amps) + tolerance_pct)
+    assert edge is not None
+    return edge - amps
+
+
+def allowance_origin(s: Session, allowance: float) -> str:
+    """Why the analyzer may read a little above a limit: the EV's reading of a duty within tolerance."""
+    return (f"field-facts §3: an EV reads duty x 0.6; a duty within ±{s.limit('duty_tolerance_pct'):g} % "
+            f"reads up to +{allowance:.2f} A")
+
+
+def follow_origin(s: Session) -> str:
+    return (f"EV reaction {s.follow.value:g} s ({s.follow.origin}) + analyzer lag {s.analyzer_lag_s:g} s "
+            f"(a reading averages the last completed update period)")
+
+
+async def run_step(s: Session, step: Step, tag: str) -> None:
+    amps, tolerance = step.amps, s.limit("duty_tolerance_pct")
+    expected_duty = iec61851.duty_percent_for_current(amps)
+    name = f"{tag} {amps:02d}A"
+    row: dict[str, Any] = {"current_a": amps, "expected_duty_pct": round(expected_duty, 3)}
+    s.rows.append(row)
+
+    # The change, then the PWM: it must advertise the lowest limit within pwm_update_s.
+    changed = await s.change(step.settings)
+    assert min(s.commanded.values()) == amps, f"test plan error: {s.commanded} does not bind at {amps} A"
+    cp, took = await s.cp_settles_on(amps, changed)
+    s.advertising(amps)
+    row.update(measured_duty_pct=cp.duty_percent, frequency_hz=cp.frequency_hz,
+               pwm_update_min_s=took.shortest_s, pwm_update_max_s=took.longest_s)
+    s.points.append(PwmPoint(amps, expected_duty, cp.duty_percent, tolerance))
+    duty_origin = f"IEC 61851-1 Annex A (suites/iec61851.py); {s.origin('duty_tolerance_pct')}"
+    s.check(Measurement(f"{name} CP duty", "%", nominal=round(expected_duty, 3), tolerance=tolerance,
+                        origin=duty_origin), cp.duty_percent)
+    s.check(Measurement(f"{name} CP frequency", "Hz", low=s.limit("frequency_min_hz"),
+                        high=s.limit("frequency_max_hz"), origin=s.origin("frequency_min_hz")), cp.frequency_hz)
+    s.check(Measurement(f"{name} PWM update time (shortest possible)", "s", low=0.0, high=s.limit("pwm_update_s"),
+                        origin=s.origin("pwm_update_s")), took.shortest_s)
+
+    # The charger's own account, read at once once the PWM has settled (three requests in flight).
+    info, currents, pwm_reply = await asyncio.gather(s.charger.call("Charger_info.Get"),
+                                                     s.charger.call("System_currents.Get"),
+                                                     s.charger.call("Pwm_value.Get"))
+
+    # 6.5: the current the PWM was calculated at, and why.
+    reason = info.get("current_limit_reason")
+    row.update(pwm_current=info.get("pwm_current"), current_limit_reason=reason)
+    s.check(Measurement(f"{name} Charger_info pwm_current", "A", nominal=amps, tolerance=0,
+                        origin="spec 6.5 pwm_current: the current the PWM was calculated at"), info.get("pwm_current"))
+    if amps == MAX_A:  # every limit equals the hardware maximum: a tie (labelled, both readings accepted)
+        s.read("tie", f"code {reason}")
+        if step.binding.reason is not None:
+            s.check_choice(f"{name} current_limit_reason (tie, labelled)", reason,
+                           (REASON_HW, step.binding.reason), f"{REASON_ORIGIN}, 0 HW; ambiguity limit_reason_tie")
+    elif step.binding.reason is None:  # user_power: no code names it (labelled, any documented code)
+        s.read("user_power_reason", f"code {reason}")
+        s.check(Measurement(f"{name} current_limit_reason (user_power, labelled)", "code", low=0, high=8,
+                            origin="spec 6.5: codes 0-8; none names user_power"), reason)
+    else:
+        s.check(Measurement(f"{name} current_limit_reason", "code", nominal=step.binding.reason, tolerance=0,
+                            origin=REASON_ORIGIN), reason)
+
+    # 6.20: each limit in its own field, and the lowest one charging.
+    charging = currents.get("charging_current")
+    row.update(charging_current=charging)
+    for path, value in step.settings:
+        reported = currents.get(path.system_field)
+        if path is USER_POWER:
+            s.read("user_power", "W / 230 V nominal" if reported == value else
+                   f"{value * USER_POWER_VOLTAGE_V:.0f} W -> {reported!r} A")
+        s.check(Measurement(f"{name} System_currents {path.system_field}", "A", nominal=value, tolerance=0,
+                            origin=f"spec 6.20: the limit set through {path.rpc}"), reported)
+    s.check(Measurement(f"{name} System_currents charging_current", "A", nominal=amps, tolerance=0,
+                        origin="spec 6.20/6.5: the lowest limit set wins"), charging)
+    lowest = min(v for k, v in currents.items() if k != "charging_current" and isinstance(v, int))
+    s.check(Measurement(f"{name} charging_current vs lowest reported limit", "A", nominal=lowest, tolerance=0,
+                        origin="spec 6.20: charging_current is the lowest of the reported limits"), charging)
+
+    # 6.12: the PWM value the charger reports is the duty on the line.
+    pwm_value = pwm_reply.get("pwm_value")
+    row.update(pwm_value=pwm_value)
+    s.check(Measurement(f"{name} Pwm_value range", "1", low=0.0, high=1.0, origin="spec 6.12: range 0.0-1.0"),
+            pwm_value)
+    s.check(Measurement(f"{name} Pwm_value vs measured duty", "1", nominal=round(cp.duty_percent / 100.0, 5),
+                        tolerance=tolerance / 100.0, origin=f"spec 6.12 vs the CP measured; {duty_origin}"),
+            pwm_value)
+
+    # The mains, while the limit keeps changing faster than an EV must follow (field-facts §4 gives
+    # it 5 s): never more than the highest limit of the session.  That the EV comes down to the
+    # limit is checked once the PWM stands still, at the end of the sweep.
+    allowance = measurement_allowance_a(MAX_A, tolerance)
+    drawn = s.mains_current_a()
+    row.update(analyzer_current_a=drawn)
+    s.check(Measurement(f"{name} analyzer current", "A", high=MAX_A + allowance,
+                        origin=f"the session's highest limit; {allowance_origin(s, allowance)}"), drawn)
+
+
+async def ev_followed_the_last_limit(s: Session, tag: str) -> None:
+    """End of a sweep: the current comes down to the last limit within the EV's reaction time."""
+    last = s.advertised[-1]
+    allowance = measurement_allowance_a(MIN_A, s.limit("duty_tolerance_pct"))
+    drawn = await s.follows_down_to(last.amps, allowance, last.at)
+    s.rows.append({"current_a": last.amps, "analyzer_current_a": drawn, "note": "after the EV reaction time"})
+    s.check(Measurement(f"{tag} analyzer current after the EV reaction time at {last.amps:g} A", "A",
+                        high=last.amps + allowance,
+                        origin=f"{allowance_origin(s, allowance)}; {follow_origin(s)}"), drawn)
+
+
+def attach_sweep(s: Session, title: str) -> None:
+    if s.points:
+        attach_pwm_mapping_plot(s.points, title)
+    if s.rows:
+        out = io.StringIO()
+        columns = sorted({k for row in s.rows for k in row}, key=lambda k: (k != "current_a", k))
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        writer.writerows(s.rows)
+        allure.attach(out.getvalue(), name=f"{title} (table)", attachment_type=allure.attachment_type.CSV)
+
+
+@pytest.fixture
+def session(ev: EvSimulator, bench: Bench, charger: ChargerClient, analyzer: PowerAnalyzer) -> Session:
+    """A charging session on the safe bench (conftest ``ev``) with the shared analyzer setup."""
+    return Session(bench, charger, ev, analyzer)
+
+
+# --- the tests ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sweep", SWEEPS, ids=lambda sweep: sweep.id)
+async def test_pwm_advertises_the_lowest_limit(session: Session, sweep: Sweep, request: pytest.FixtureRequest) -> None:
+    for label in (*sweep.labels, "IEC 61851-1 A PWM", "6.5 Charger_info.Get", "6.12 Pwm_value.Get",
+                  "6.20 System_currents.Get"):
+        cover(label)
+    allure.dynamic.title(f"PWM advertises {MAX_A}…{MIN_A} A set through {sweep.id}")
+    await session.start()
+    try:
+        for index, amps in enumerate(SWEEP_A):
+            with allure.step(f"{sweep.id}: {amps} A"):
+                await run_step(session, sweep.plan(index, amps), sweep.id)
+        if sweep.ev_follows:
+            await ev_followed_the_last_limit(session, sweep.id)
+    finally:
+        attach_sweep(session, f"PWM mapping through {sweep.id}")
+        session.label_ambiguities(request)
+    session.verdict()
+
+
+async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> None:
+    """Dynamic_current.Set 0 (range 0-32, 6.18) is below the 6 A PWM can advertise: from 6 A, the
+    charger must stop advertising a current (100 % / DC = charging not allowed, field-facts §3) within
+    pwm_update_s, not stay at 6 A, and the EV's current must then fall to zero within its reaction time."""
+    cover("6.18 Dynamic_current.Set")
+    cover("IEC 61851-1 A PWM")
+    s = session
+    await s.start()
+    tolerance = s.limit("duty_tolerance_pct")
+    duty_origin = f"IEC 61851-1 Annex A (suites/iec61851.py); {s.origin('duty_tolerance_pct')}"
+    cp, _ = await s.cp_settles_on(MIN_A, await s.change(((DYNAMIC, MIN_A),)))
+    s.advertising(MIN_A)
+    s.check(Measurement("dynamic 6 A first: CP duty", "%", nominal=round(iec61851.duty_percent_for_current(MIN_A), 3),
+                        tolerance=tolerance, origin=duty_origin), cp.duty_percent)
+
+    changed = await s.change(((DYNAMIC, 0),))
+    cp, took = await s.cp_reaches(lambda m: iec61851.current_for_duty_percent(m.duty_percent) is None,
+                                  "CP advertising no current", changed)
+    s.advertising(0.0)
+    advertised = iec61851.current_for_duty_percent(cp.duty_percent)
+    s.check(Measurement("dynamic 0 A: current the CP duty advertises", "A", high=0.0,
+                        origin="field-facts §3: an EV reads no current from < 8 % or 100 % (DC) duty"),
+            0.0 if advertised is None else advertised)
+    s.check(Measurement("dynamic 0 A: PWM update time (shortest possible)", "s", low=0.0,
+                        high=s.limit("pwm_update_s"), origin=s.origin("pwm_update_s")), took.shortest_s)
+    info, pwm_reply = await asyncio.gather(s.charger.call("Charger_info.Get"), s.charger.call("Pwm_value.Get"))
+    label_listed_ambiguity("dynamic_current_zero_state",
+                           f"{info.get('charger_state')}/{info.get('extended_charger_state')}, "
+                           f"paused={info.get('charger_is_paused')}")
+    s.check(Measurement("dynamic 0 A: Pwm_value vs measured duty", "1", nominal=round(cp.duty_percent / 100.0, 5),
+                        tolerance=tolerance / 100.0, origin=f"spec 6.12 vs the CP measured; {duty_origin}"),
+            pwm_reply.get("pwm_value"))
+    allowance = measurement_allowance_a(MIN_A, tolerance)
+    drawn = await s.follows_down_to(0.0, allowance, s.advertised[-1].at)
+    s.check(Measurement("dynamic 0 A: analyzer current after the EV reaction time", "A", high=allowance,
+                        origin=f"{allowance_origin(s, allowance)}; {follow_origin(s)}"), drawn)
+    s.verdict()
