@@ -6,7 +6,8 @@ ramps at a finite rate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 
 def ev_decoded_current(duty: float) -> float:
@@ -30,17 +31,16 @@ class EvLoad:
     reaction_s: float = 0.5           # delay before the EV follows a new advertised current
     current_a: float = 0.0
     _seen_limit_a: float = 0.0        # the advertised current the EV has reacted to
-    _pending_limit_a: float = 0.0
-    _pending_since: float = 0.0
+    # A delay line of (device time, advertised current): the EV acts on what the PWM said
+    # ``reaction_s`` ago, so a run of quick changes is followed change by change, never postponed.
+    _heard: deque[tuple[float, float]] = field(default_factory=deque)
 
     def step(self, now: float, dt: float, advertised_a: float, energised: bool) -> None:
         """Advance the load by ``dt`` device seconds ending at ``now``."""
-        if advertised_a != self._pending_limit_a:
-            self._pending_limit_a = advertised_a
-            self._pending_since = now - dt
-        # A lower limit is followed after the reaction time; a higher one at the same pace.
-        if now - self._pending_since >= self.reaction_s:
-            self._seen_limit_a = self._pending_limit_a
+        if not self._heard or self._heard[-1][1] != advertised_a:
+            self._heard.append((now - dt, advertised_a))
+        while self._heard and self._heard[0][0] <= now - self.reaction_s:
+            self._seen_limit_a = self._heard.popleft()[1]
         target = min(self.max_current_a, self._seen_limit_a) if energised else 0.0
         if not energised:
             self.current_a = 0.0  # no voltage, no current: the contactor cut it

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,13 +40,12 @@ from instruments.charger_rpc import ChargerClient
 from instruments.ev_simulator import EvSimulator
 from instruments.ev_simulator.interface import CpMeasurement
 from instruments.power_analyzer.wt300 import PowerAnalyzer
-from reports.allure_support import RECORDED, AmbiguityRecord, cover
+from reports.allure_support import ambiguity, cover
 from reports.pwm_plot import PwmPoint, attach_pwm_mapping_plot
 from suites import iec61851
-from suites.bench.conftest import label_ambiguity as label_listed_ambiguity
 from suites.bench.conftest import Bracket, astamp, limit, read_mains, wait_edge
 from suites.measurements import Measurement
-from suites.spec import KEYS_BY_NAME, Ambiguity
+from suites.spec import KEYS_BY_NAME
 
 pytestmark = [pytest.mark.bench, pytest.mark.pwm, pytest.mark.needs("ev_simulator", "power_analyzer")]
 
@@ -66,41 +64,6 @@ REASON_ORIGIN = "spec 6.5 current_limit_reason: 1 install, 2 user, 3 dynamic cur
 
 # The EV's load: above the charger's rating, so the PWM alone sets the current the EV draws.
 EV_LOAD_A = MAX_A + 8.0
-
-# --- ambiguities this suite meets that suites/spec/ambiguities.py does not list (yet) ---------------
-USER_POWER_CONVERSION = Ambiguity(
-    "user_power_to_current", "4",
-    "user_power [W] becomes a current limit at an unstated voltage and rounding; only its range "
-    "1380-7360 W (= 6-32 A at 230 V) hints at 230 V nominal.",
-    ("W / 230 V nominal; exact multiples of 230 W chosen so rounding is not exercised",
-     "W / measured mains voltage", "rounded down / to nearest / up"),
-)
-USER_POWER_REASON = Ambiguity(
-    "user_power_limit_reason", "6.5",
-    "No current_limit_reason code names user_power; the code reported when it is the lowest limit "
-    "is unspecified.",
-    ("2 user current (user_power is a user limit)", "another code"),
-)
-LIMIT_REASON_TIE = Ambiguity(
-    "limit_reason_tie", "6.5",
-    "When several limits are equal and lowest (at 32 A every limit equals the hardware maximum), "
-    "which current_limit_reason is reported is unspecified.",
-    ("0 HW capabilities", "the code of the limit that was set"),
-)
-
-
-def label_ambiguity(request: pytest.FixtureRequest, entry: Ambiguity, readings: set[str]) -> None:
-    """As reports.allure_support.ambiguity, for an ambiguity not (yet) in the spec table."""
-    if not readings:
-        return
-    chosen = "; ".join(sorted(readings))
-    allure.dynamic.label("ambiguity", entry.id)
-    allure.dynamic.tag(f"ambiguity:{entry.id}")
-    allure.attach(json.dumps({"ambiguity": entry.id, "section": entry.section, "summary": entry.summary,
-                              "readings": list(entry.readings), "charger_chose": chosen}, indent=2),
-                  name=f"Spec ambiguity {entry.id}: {chosen}", attachment_type=allure.attachment_type.JSON)
-    RECORDED.append(AmbiguityRecord(request.node.nodeid, entry.id, entry.section, entry.summary, chosen))
-
 
 # --- the limiting paths -----------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -248,9 +211,10 @@ class Session:
             self.failures.append(f"{name} = {value!r}, not one of {accepted!r}; from: {origin}")
 
     def label_ambiguities(self, request: pytest.FixtureRequest) -> None:
-        for key, entry in (("user_power", USER_POWER_CONVERSION), ("user_power_reason", USER_POWER_REASON),
-                           ("tie", LIMIT_REASON_TIE)):
-            label_ambiguity(request, entry, self.readings.get(key, set()))
+        for key, ambiguity_id in (("user_power", "user_power_to_current"),
+                                  ("user_power_reason", "user_power_limit_reason"), ("tie", "limit_reason_tie")):
+            if self.readings.get(key):
+                ambiguity(ambiguity_id, "; ".join(sorted(self.readings[key])))
 
     def verdict(self) -> None:
         __tracebackhide__ = True
@@ -492,7 +456,7 @@ async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> Non
     s.check(Measurement("dynamic 0 A: PWM update time (shortest possible)", "s", low=0.0,
                         high=s.limit("pwm_update_s"), origin=s.origin("pwm_update_s")), took.shortest_s)
     info, pwm_reply = await asyncio.gather(s.charger.call("Charger_info.Get"), s.charger.call("Pwm_value.Get"))
-    label_listed_ambiguity("dynamic_current_zero_state",
+    ambiguity("dynamic_current_zero_state",
                            f"{info.get('charger_state')}/{info.get('extended_charger_state')}, "
                            f"paused={info.get('charger_is_paused')}")
     s.check(Measurement("dynamic 0 A: Pwm_value vs measured duty", "1", nominal=round(cp.duty_percent / 100.0, 5),

@@ -243,6 +243,24 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ),
     ),
     Ambiguity(
+        "user_power_to_current", "4",
+        "user_power [W] becomes a current limit at an unstated voltage and rounding; only its range "
+        "1380-7360 W (= 6-32 A at 230 V) hints at 230 V nominal.",
+        ("W / 230 V nominal", "W / measured mains voltage", "rounded down / to nearest / up"),
+    ),
+    Ambiguity(
+        "user_power_limit_reason", "6.5",
+        "No current_limit_reason code names user_power; the code reported when it is the lowest limit "
+        "is unspecified.",
+        ("2 user current (user_power is a user limit)", "another code"),
+    ),
+    Ambiguity(
+        "limit_reason_tie", "6.5",
+        "When several limits are equal and lowest (at 32 A every limit equals the hardware maximum), "
+        "which current_limit_reason is reported is unspecified.",
+        ("0 HW capabilities", "the code of the limit that was set"),
+    ),
+    Ambiguity(
         "diode_fault_state", "6.5",
         "A shorted EV diode must be detected (field-facts §2) but the spec does not say which state the "
         "charger shows for it.",
@@ -449,6 +467,9 @@ ABOUT: dict[str, tuple[str, ...]] = {
         "Charger_info.Get/total_charged_energy", "Counters_config.Get/total_charged_energy",
     ),
     "device_reset_during_session": ("Device.Reset",),
+    "user_power_to_current": ("user_power",),
+    "user_power_limit_reason": ("Charger_info.Get/current_limit_reason",),
+    "limit_reason_tie": ("Charger_info.Get/current_limit_reason",),
     "diode_fault_state": ("Charger_info.Get/charger_state", "Logged_errors.Get/cp_diode_failure"),
     "extended_state_in_f": ("Charger_info.Get/extended_charger_state",),
     "pe_open_state": ("Charger_info.Get/charger_state",),
