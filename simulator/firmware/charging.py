@@ -158,6 +158,7 @@ class ChargingController:
             letter = "F"
         elif letter != s.cp_seen and now >= model.cp_changed_at + self.timing.cp_debounce_s:
             s.cp_seen, s.cp_seen_at = letter, model.cp_changed_at + self.timing.cp_debounce_s
+            s.ledger.append(Reaction(f"state_{letter}_seen", model.cp_changed_at, s.cp_seen_at))
         self._check_faults(now, letter, levels.low_v)
         if s.fault_until > now:
             return

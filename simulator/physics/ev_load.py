@@ -27,8 +27,10 @@ def ev_decoded_current(duty: float) -> float:
 @dataclass
 class EvLoad:
     max_current_a: float = 32.0       # what the simulated battery would take (EV simulator setting)
-    ramp_a_per_s: float = 100.0       # how fast the load current moves
-    reaction_s: float = 0.5           # delay before the EV follows a new advertised current
+    # An EV simulator's load is electronic: it follows within tens of ms unless programmed slower
+    # (LOAD:RAMP).  A slower, car-like response is a setting, never a hidden wait in every test.
+    ramp_a_per_s: float = 1000.0      # how fast the load current moves
+    reaction_s: float = 0.05          # delay before the EV follows a new advertised current
     current_a: float = 0.0
     _seen_limit_a: float = 0.0        # the advertised current the EV has reacted to
     # A delay line of (device time, advertised current): the EV acts on what the PWM said

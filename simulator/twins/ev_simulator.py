@@ -26,7 +26,7 @@ from simulator.twins.scpi_parser import (
 )
 
 IDN = "LEKTRICO-HIL,EV-SIMULATOR-TWIN,0,1.0"
-DEFAULT_RAMP_A_PER_S = 100.0  # what *RST restores; the EvLoad default
+DEFAULT_RAMP_A_PER_S = 1000.0  # what *RST restores; the EvLoad default (an electronic load)
 MAX_LOAD_A = 80.0
 MAX_RAMP_A_PER_S = 1000.0
 MAX_RESIDUAL_MA = 1000.0

@@ -440,12 +440,32 @@ def ev(ev_simulator: EvSimulator, safe_bench: Bench) -> EvSimulator:
     return ev_simulator
 
 
+def _items_of(analyzer_: PowerAnalyzer) -> tuple[str, ...] | None:
+    try:
+        return analyzer_.items
+    except RuntimeError:  # the driver does not know them yet
+        return None
+
+
 @pytest.fixture
-def analyzer(power_analyzer: PowerAnalyzer) -> PowerAnalyzer:
+async def analyzer(bench: Bench, power_analyzer: PowerAnalyzer) -> PowerAnalyzer:
     """The power analyzer reading ``ANALYZER_ITEMS`` every ``ANALYZER_UPDATE_S`` (set for every test,
-    so a test that changes the analyzer's setup does not leak it)."""
+    so a test that changes the analyzer's setup does not leak it).  After a change of setup the
+    instrument has no data (NAN) until its first update period ends: wait for it, never read early."""
+    if _items_of(power_analyzer) == ANALYZER_ITEMS and power_analyzer.update_rate_s == ANALYZER_UPDATE_S:
+        return power_analyzer  # already set up: no new setup, no gap in the data
     power_analyzer.configure_items(ANALYZER_ITEMS)
     power_analyzer.update_rate_s = ANALYZER_UPDATE_S
+
+    def voltage_valid() -> bool:
+        try:
+            power_analyzer.read_item("U")
+        except InvalidReading:
+            return False
+        return True
+
+    await bench.clock.wait_for_sync(voltage_valid, bool, within_s=4 * ANALYZER_UPDATE_S + 1.0,
+                                    what="the analyzer's first valid reading after its setup")
     return power_analyzer
 
 
