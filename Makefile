@@ -30,7 +30,7 @@ report: reports/node_modules/.installed
 
 ## The project's own tests: units, drivers, twins, interop, and the mutation test.
 selftest: $(VENV)/.installed
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests --alluredir=reports/out/selftest-allure $(PYTEST_ARGS)
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

@@ -21,6 +21,7 @@ def build(results: Path, out: Path) -> int:
     if not results.is_dir() or not any(results.iterdir()):
         print(f"no Allure results in {results}: run the suites first", file=sys.stderr)
         return 2
+    results, out = results.resolve(), out.resolve()
     if out.exists():
         shutil.rmtree(out)
     done = subprocess.run([str(allure), "generate", str(results), "--output", str(out)],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from instruments.ev_simulator import AsciiEvSimulator, EvSimulatorConnectionErro
 from simulator.clock import DeviceClock
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
+from tests.twin_loop import twin_on_loopback
 from simulator.twins.ev_simulator import IDN, EvSimulatorTwin
 
 COMMANDS_MD = Path(__file__).resolve().parents[1] / "instruments" / "ev_simulator" / "COMMANDS.md"
@@ -181,21 +181,12 @@ class Loopback:
 def loopback_twin() -> Iterator[Loopback]:
     model = PhysicalModel(DeviceClock(time_scale=50))
     twin = EvSimulatorTwin(model)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="ev-twin-loop", daemon=True)
-    thread.start()
-    try:
-        port = asyncio.run_coroutine_threadsafe(twin.start(), loop).result(timeout=2)
+    with twin_on_loopback(twin) as (port, loop):
         sim = AsciiEvSimulator.open(f"socket://127.0.0.1:{port}", timeout_s=1.0)
         try:
             yield Loopback(model, twin, port, sim, loop)
         finally:
             sim.close()
-            asyncio.run_coroutine_threadsafe(twin.stop(), loop).result(timeout=2)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=2)
-        loop.close()
 
 
 @pytest.fixture

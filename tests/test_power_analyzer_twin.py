@@ -7,10 +7,8 @@ and open it through pyvisa-py with the real driver, both as a raw socket and as 
 """
 from __future__ import annotations
 
-import asyncio
 import math
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from instruments.power_analyzer import (
 from simulator.clock import DeviceClock
 from simulator.physics import PhysicalModel
 from simulator.physics.control_pilot import PilotMode
+from tests.twin_loop import twin_on_loopback
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
 
 T = TypeVar("T")
@@ -286,17 +285,8 @@ def served() -> Iterator[Served]:
     """The twin on loopback, in its own event loop on a background thread (the driver blocks)."""
     model = PhysicalModel(DeviceClock(time_scale=50))
     twin = PowerAnalyzerTwin(model)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="power-analyzer-twin", daemon=True)
-    thread.start()
-    try:
-        port = asyncio.run_coroutine_threadsafe(twin.start(), loop).result(timeout=5)
+    with twin_on_loopback(twin) as (port, _loop):
         yield Served(model, twin, port)
-    finally:
-        asyncio.run_coroutine_threadsafe(twin.stop(), loop).result(timeout=5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
 
 
 def wait_for(read: Callable[[], T], until: Callable[[T], bool], what: str, timeout_s: float = 2.0,

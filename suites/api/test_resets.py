@@ -10,6 +10,7 @@ configuration back (application keys, dynamic current, schedule, and the PIN a f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,30 +132,35 @@ def _key_cases() -> list[Any]:
     return [pytest.param(key, id=key.name) for key in APP_KEYS]
 
 
+@asynccontextmanager
+async def reset_then_restore(bench: Bench, charger: ChargerClient, method: str, *, must_go_down: bool,
+                             credentials: bool) -> AsyncIterator[ResetOutcome]:
+    """Run one reset for a whole class of checks, then put the charger back as it was found."""
+    _destructive_bench(bench)
+    snapshot = await take_snapshot(charger)
+    try:
+        yield await reset_and_return(charger, bench, method, must_go_down=must_go_down)
+    finally:
+        await bench.clock.wait_for(lambda: _device_id_or_down(charger), lambda seen: seen is not None,
+                                   within_s=BACK_WITHIN_S, what="the charger answering before the restore")
+        if credentials:
+            await restore_credentials(charger, bench)
+        await restore_snapshot(charger, snapshot)
+
+
 # Class-scoped: one reset per class, judged by many tests.
 @pytest_asyncio.fixture(scope="class")
 async def device_reset(bench: Bench, charger_session: ChargerClient) -> AsyncIterator[ResetOutcome]:
-    _destructive_bench(bench)
-    snapshot = await take_snapshot(charger_session)
-    try:
-        yield await reset_and_return(charger_session, bench, "Device.Reset", must_go_down=True)
-    finally:
-        await bench.clock.wait_for(lambda: _device_id_or_down(charger_session), lambda seen: seen is not None,
-                                   within_s=BACK_WITHIN_S, what="the charger answering before the restore")
-        await restore_snapshot(charger_session, snapshot)
+    async with reset_then_restore(bench, charger_session, "Device.Reset", must_go_down=True,
+                                  credentials=False) as outcome:
+        yield outcome
 
 
 @pytest_asyncio.fixture(scope="class")
 async def factory_reset(bench: Bench, charger_session: ChargerClient) -> AsyncIterator[ResetOutcome]:
-    _destructive_bench(bench)
-    snapshot = await take_snapshot(charger_session)
-    try:
-        yield await reset_and_return(charger_session, bench, "Factory.Reset", must_go_down=False)
-    finally:
-        await bench.clock.wait_for(lambda: _device_id_or_down(charger_session), lambda seen: seen is not None,
-                                   within_s=BACK_WITHIN_S, what="the charger answering before the restore")
-        await restore_credentials(charger_session, bench)
-        await restore_snapshot(charger_session, snapshot)
+    async with reset_then_restore(bench, charger_session, "Factory.Reset", must_go_down=False,
+                                  credentials=True) as outcome:
+        yield outcome
 
 
 class TestDeviceReset:
