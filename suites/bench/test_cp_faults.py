@@ -18,7 +18,7 @@ from instruments.charger_rpc import ChargerClient
 from instruments.ev_simulator import EvSimulator
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import cover
-from suites.bench.conftest import (
+from suites.bench.support import (
     Bracket,
     SessionTrace,
     charge,

@@ -34,7 +34,7 @@ from instruments.charger_rpc import ChargerClient
 from instruments.ev_simulator import EvSimulator
 from instruments.power_analyzer.wt300 import PowerAnalyzer, Reading
 from reports.allure_support import ambiguity, cover
-from suites.bench.conftest import ANALYZER_UPDATE_S, limit
+from suites.bench.support import ANALYZER_UPDATE_S, limit
 from suites.measurements import Measurement
 from suites.spec import KEYS_BY_NAME
 

@@ -43,7 +43,7 @@ from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import ambiguity, cover
 from reports.pwm_plot import PwmPoint, attach_pwm_mapping_plot
 from suites import iec61851
-from suites.bench.conftest import Bracket, astamp, limit, read_mains, wait_edge
+from suites.bench.support import Bracket, astamp, limit, read_mains, wait_edge
 from suites.measurements import Measurement
 from suites.spec import KEYS_BY_NAME
 

@@ -17,7 +17,7 @@ from instruments.ev_simulator import EvSimulator
 from instruments.ev_simulator.interface import CpMeasurement
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import cover
-from suites.bench.conftest import (
+from suites.bench.support import (
     DEFAULT_LOAD_A,
     Bracket,
     Edge,

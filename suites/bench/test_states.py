@@ -19,7 +19,7 @@ from instruments.charger_rpc import ChargerClient
 from instruments.ev_simulator import EvSimulator
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import cover
-from suites.bench.conftest import (
+from suites.bench.support import (
     CHARGING_CURRENT_MIN_A,
     DEFAULT_LOAD_A,
     NO_CURRENT_A,
