@@ -18,8 +18,9 @@ from instruments.charger_rpc import Exchange
 from suites.spec import AMBIGUITIES_BY_ID
 from suites.spec.schema import ConfigKey, Method
 
-_CHAPTERS = {"3": "3 Error codes", "4": "4 Application configuration keys", "5": "5 Charger configuration keys",
-             "6": "6 Commands"}
+_CHAPTERS = {"1": "1 Commands format", "3": "3 Error codes", "4": "4 Application configuration keys",
+             "5": "5 Charger configuration keys", "6": "6 Commands",
+             "IEC": "IEC 61851-1 / IEC 62053-21 (field facts)"}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.launcher import BenchService
+from tests.mutation.runner import SUITES, SuiteRun, run_suites
 
 pytest_plugins = ["pytester"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +25,10 @@ def virtual_charger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         yield service.endpoints
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def correct_charger_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SuiteRun, Path]:
+    """Every suite, once, against the correct virtual charger: its verdict and its Allure results."""
+    results = tmp_path_factory.mktemp("correct-charger-allure")
+    return run_suites((SUITES,), stop_first=False, alluredir=results), results

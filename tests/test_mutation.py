@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from simulator.defects import CATALOGUE
-from tests.mutation.runner import PROJECT_ROOT, SUITES, Verdict, hunt_all, kill_table, run_suites
+from tests.mutation.runner import PROJECT_ROOT, SuiteRun, Verdict, hunt_all, kill_table
 
 pytestmark = pytest.mark.mutation
 
@@ -27,8 +27,9 @@ def verdicts() -> dict[str, Verdict]:
     return {v.defect.name: v for v in results}
 
 
-def test_suites_pass_on_the_correct_charger() -> None:
-    run = run_suites((SUITES,), stop_first=False)
+def test_suites_pass_on_the_correct_charger(correct_charger_run: tuple[SuiteRun, Path]) -> None:
+    run, _ = correct_charger_run
+    print(f"\ncorrect virtual charger: {run.passed} passed, {run.skipped} skipped in {run.seconds:.0f} s")
     assert run.exit_code == 0 and not run.failed and not run.errored, (
         f"the correct virtual charger must pass every suite; failed: {run.failed[:5]}, "
         f"errored: {run.errored[:5]}\n{run.tail}")

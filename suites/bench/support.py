@@ -36,7 +36,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-
 from fixtures.bench import Bench
 from fixtures.profile import Limit
 from instruments.charger_rpc import ChargerClient, ChargerUnreachable, MalformedReply

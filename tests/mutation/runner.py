@@ -82,11 +82,13 @@ class Verdict:
 
 
 def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), stop_first: bool = True,
-               extra: tuple[str, ...] = ()) -> SuiteRun:
+               extra: tuple[str, ...] = (), alluredir: Path | None = None) -> SuiteRun:
+    """One pytest run in a subprocess; its Allure results go to ``alluredir`` (kept) or a temp dir."""
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         junit = Path(tmp) / "junit.xml"
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
-                   f"--junitxml={junit}", f"--alluredir={tmp}/allure", "-o", "timeout=120", *extra]
+                   f"--junitxml={junit}", f"--alluredir={alluredir or Path(tmp) / 'allure'}",
+                   "-o", "timeout=120", *extra]
         if stop_first:
             command.append("-x")
         for defect in defects:
