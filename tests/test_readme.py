@@ -1,0 +1,54 @@
+"""The README's instructions are checked against the project, so they cannot rot (style.md)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from simulator.defects import CATALOGUE
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def test_quick_start_is_exactly_two_commands_naming_real_make_targets() -> None:
+    block = re.search(r"```sh\n(.*?)```", section("Quick start"), re.S)
+    assert block, "Quick start has no sh block"
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+    assert len(commands) == 2, commands
+    targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.M))
+    for command in commands:
+        tool, target = command.split()
+        assert tool == "make" and target in targets, f"{command!r}: no such make target in {sorted(targets)}"
+    assert "make selftest" in (ROOT / ".ci" / "run").read_text(), "CI must run the second Quick-start command"
+
+
+def test_every_defect_the_readme_names_is_catalogued() -> None:
+    named = re.findall(r"--defect ([a-z0-9_]+)", README)
+    assert named and all(name in CATALOGUE for name in named), named
+
+
+def test_every_field_of_the_example_lab_profile_is_documented() -> None:
+    profile = tomllib.loads((ROOT / "benches" / "example-lab.toml").read_text())
+    table = section("A real lab bench profile")
+    for key, value in profile.items():
+        if isinstance(value, dict):
+            assert f"[{key}]" in table, f"section [{key}] is not documented"
+            for field in value:
+                assert f"`{field}`" in table or f"{field}`" in table, f"[{key}] {field} is not documented"
+        else:
+            assert f"`{key}`" in table, f"{key} is not documented"
+
+
+def test_the_virtual_charger_command_line_in_the_readme_parses() -> None:
+    done = subprocess.run([sys.executable, "-m", "simulator", "--list-defects"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == len(CATALOGUE)
