@@ -25,6 +25,7 @@ def _d(name: str, area: str, summary: str, *suites: str) -> Defect:
 
 API = "suites/api"
 FRAMING = "suites/api/test_framing.py"
+WEBSOCKET = "suites/api/test_websocket.py"
 KEYS = "suites/api/test_app_config_keys.py"
 METHODS = "suites/api/test_method_schemas.py"
 PARAMS = "suites/api/test_method_params.py"
@@ -47,6 +48,8 @@ CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     _d("dst_not_set", "framing", "frame replies omit dst (the caller's src)", FRAMING),
     _d("url_errors_http_200", "framing", "per-method URL calls report errors with HTTP 200", FRAMING),
     _d("unknown_method_true", "framing", "an unknown method answers true instead of an error", FRAMING),
+    _d("ws_notification_has_id", "framing", "WebSocket notifications carry an id, so clients take them for replies",
+       WEBSOCKET),
     # --- configuration keys -------------------------------------------------------------------
     _d("install_current_accepts_33", "config", "install_current upper bound off by one (33 accepted)", KEYS, PARAMS),
     _d("install_current_rejects_6", "config", "install_current lower bound off by one (6 rejected)", KEYS),

@@ -189,7 +189,9 @@ class VirtualCharger:
 
     # --- notifications and reboot ---------------------------------------------------------------
     def notify(self, method: str, params: dict[str, Any]) -> None:
-        frame = {"src": self.device_id, "method": method, "params": params}
+        frame: dict[str, Any] = {"src": self.device_id, "method": method, "params": params}
+        if "ws_notification_has_id" in self.defects:
+            frame["id"] = 0
         for send in list(self.notifications):
             send(frame)
 
