@@ -17,7 +17,7 @@ from simulator.firmware.charger import VirtualCharger
 from simulator.http_auth import HttpAuth
 from simulator.firmware.rpc_errors import JSON_FORMAT, NO_HANDLER, RpcError
 
-_NO_ID = object()
+_NO_RESULT = object()  # a reply built for an error carries no result
 
 
 class ChargerHttpServer:
@@ -157,7 +157,7 @@ class ChargerHttpServer:
                 return True
             raise
 
-    def _frame_reply(self, frame: dict[str, Any], *, result: Any = _NO_ID,
+    def _frame_reply(self, frame: dict[str, Any], *, result: Any = _NO_RESULT,
                      error: RpcError | None = None) -> dict[str, Any]:
         defects = self.charger.defects
         call_id = frame.get("id")

@@ -122,10 +122,8 @@ class ChargingController:
 
     def arbitration(self, now: float) -> Arbitration:
         app = self.store.app
-        temperature = self.model.thermal.temperature_c + self.store.charger["temp_offset"]
+        # Overtemperature derates to 16 A; critical temperature stops charging (errors set by _check_faults).
         temp_limit = 0 if self.errors.active["critical_temp"] else 16 if self.errors.active["overtemp"] else HW_MAX_A
-        if temperature < 0:  # pragma: no cover - not reachable on the bench
-            temp_limit = HW_MAX_A
         dynamic = self.dynamic_current
         if dynamic == 0 and "dynamic_zero_keeps_charging" in self.defects:
             dynamic = 6
