@@ -105,9 +105,14 @@ async def test_6_1_headless_false_waits_for_charge_start(bench: Bench, charger: 
     await wait_observed(bench, charger, ev, analyzer, lambda o: o.extended == "B_AUTH",
                         within_s=limit(bench, "state_report_s").value, what="B_AUTH after plug-in", trace=trace)
     ev.set_cp_state("C")  # an EV that is ready at once must still wait for the authorisation
-    await hold_observed(bench, charger, ev, analyzer,
-                        lambda o: o.extended == "B_AUTH" and not o.pwm_on and not o.mains_present and o.no_current,
-                        for_s=bench.limit("contactor_close_s"),
+
+    def waiting_for_auth(o: Observation) -> bool:
+        return o.extended == "B_AUTH" and not o.pwm_on and not o.mains_present and o.no_current
+
+    # Settle first (every viewpoint, the analyzer's averaging window included), then prove it holds.
+    await wait_observed(bench, charger, ev, analyzer, waiting_for_auth, within_s=settle_s(bench),
+                        what="B_AUTH with the EV in C: no PWM, contactor open, no current", trace=trace)
+    await hold_observed(bench, charger, ev, analyzer, waiting_for_auth, for_s=bench.limit("contactor_close_s"),
                         what="B_AUTH with the EV in C: no PWM, contactor open, no current", trace=trace)
     ev.set_cp_state("B")
     started, answer = await astamp(ev, lambda: charger.call("Charge.Start"))
@@ -220,9 +225,14 @@ async def test_4_charger_locked_refuses_remote_start_until_unlocked(
     except DeviceError as error:
         reading = f"Charge.Start while locked answered error {error.code}"
     label_ambiguity("state_restricted_code", reading)
-    await hold_observed(bench, charger, ev, analyzer,
-                        lambda o: o.extended == "LOCKED" and not o.pwm_on and not o.mains_present and o.no_current,
-                        for_s=bench.limit("contactor_close_s"),
+
+    def locked_and_idle(o: Observation) -> bool:
+        return o.extended == "LOCKED" and not o.pwm_on and not o.mains_present and o.no_current
+
+    # Settle first (every viewpoint, the analyzer's averaging window included), then prove it holds.
+    await wait_observed(bench, charger, ev, analyzer, locked_and_idle, within_s=settle_s(bench),
+                        what="locked, EV in C, after Charge.Start: no PWM, contactor open, no current", trace=trace)
+    await hold_observed(bench, charger, ev, analyzer, locked_and_idle, for_s=bench.limit("contactor_close_s"),
                         what="locked, EV in C, after Charge.Start: no PWM, contactor open, no current", trace=trace)
     await _set(charger, "charger_locked", False)
     await wait_observed(bench, charger, ev, analyzer, lambda o: o.state == "C" and o.charging,
