@@ -253,11 +253,16 @@ async def wait_observed(bench: Bench, charger: ChargerClient, ev: EvSimulator, a
 
 async def hold_observed(bench: Bench, charger: ChargerClient, ev: EvSimulator, analyzer: PowerAnalyzer | None,
                         predicate: Callable[[Observation], bool], *, for_s: float, what: str,
-                        trace: SessionTrace | None = None) -> Observation:
-    """Check that ``predicate`` holds on every observation for ``for_s`` device s; return the last."""
+                        trace: SessionTrace | None = None, settle_within_s: float | None = None) -> Observation:
+    """Check that ``predicate`` holds on every observation for ``for_s`` device s; return the last.
+
+    With ``settle_within_s``, first wait (at most that long) for every viewpoint to show it: the
+    analyzer averages over its update period, so a reading may still carry the moments before."""
     async def probe() -> Observation:
         observation = await observe(charger, ev, analyzer)
         return trace.add(observation) if trace is not None else observation
+    if settle_within_s is not None:
+        await bench.clock.wait_for(probe, predicate, within_s=settle_within_s, what=what)
     return await bench.clock.hold(probe, predicate, for_s=for_s, what=what)
 
 

@@ -109,11 +109,9 @@ async def test_6_1_headless_false_waits_for_charge_start(bench: Bench, charger: 
     def waiting_for_auth(o: Observation) -> bool:
         return o.extended == "B_AUTH" and not o.pwm_on and not o.mains_present and o.no_current
 
-    # Settle first (every viewpoint, the analyzer's averaging window included), then prove it holds.
-    await wait_observed(bench, charger, ev, analyzer, waiting_for_auth, within_s=settle_s(bench),
-                        what="B_AUTH with the EV in C: no PWM, contactor open, no current", trace=trace)
     await hold_observed(bench, charger, ev, analyzer, waiting_for_auth, for_s=bench.limit("contactor_close_s"),
-                        what="B_AUTH with the EV in C: no PWM, contactor open, no current", trace=trace)
+                        settle_within_s=settle_s(bench), trace=trace,
+                        what="B_AUTH with the EV in C: no PWM, contactor open, no current")
     ev.set_cp_state("B")
     started, answer = await astamp(ev, lambda: charger.call("Charge.Start"))
     assert answer is True, f"Charge.Start answered {answer!r}"
@@ -229,11 +227,9 @@ async def test_4_charger_locked_refuses_remote_start_until_unlocked(
     def locked_and_idle(o: Observation) -> bool:
         return o.extended == "LOCKED" and not o.pwm_on and not o.mains_present and o.no_current
 
-    # Settle first (every viewpoint, the analyzer's averaging window included), then prove it holds.
-    await wait_observed(bench, charger, ev, analyzer, locked_and_idle, within_s=settle_s(bench),
-                        what="locked, EV in C, after Charge.Start: no PWM, contactor open, no current", trace=trace)
     await hold_observed(bench, charger, ev, analyzer, locked_and_idle, for_s=bench.limit("contactor_close_s"),
-                        what="locked, EV in C, after Charge.Start: no PWM, contactor open, no current", trace=trace)
+                        settle_within_s=settle_s(bench), trace=trace,
+                        what="locked, EV in C, after Charge.Start: no PWM, contactor open, no current")
     await _set(charger, "charger_locked", False)
     await wait_observed(bench, charger, ev, analyzer, lambda o: o.state == "C" and o.charging,
                         within_s=charging_deadline_s(bench), what="charging once unlocked", trace=trace)
