@@ -17,6 +17,7 @@ from pathlib import Path
 from simulator.bench import VirtualBench
 from simulator.http_auth import HttpAuth
 from simulator.defects import CATALOGUE
+from simulator.readings import SWITCHES, UnknownReading, from_arguments
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,20 +36,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="application key set by the installer before first use (repeatable)")
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD",
                         help="require HTTP Digest (realm RPC) or Basic credentials; default: none")
+    parser.add_argument("--reading", action="append", default=[], metavar="NAME=SLUG",
+                        help="take this reading of a spec ambiguity (repeatable; --list-readings)")
+    parser.add_argument("--readings", action="append", default=[], metavar="PRESET",
+                        help="default | alternative | alternative:N | random:SEED (applied before --reading)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S",
+                        help="wall seconds the charger takes to answer each request (a charger on Wi-Fi: 0.1)")
+    parser.add_argument("--near-limit", action="store_true",
+                        help="a correct charger with its reaction times, PWM and meter just inside every limit")
     parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
+    parser.add_argument("--list-readings", action="store_true", help="print the reading switches and exit")
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="lektrico-virtual-"))
+    readings = from_arguments(args.readings, args.reading)
     bench = VirtualBench(state_dir, time_scale=args.time_scale, defects=tuple(args.defect),
                          serial_number=args.serial_number, pin=args.pin, host=args.host,
-                         auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None)
+                         auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None,
+                         readings=readings, latency_s=args.latency, near_limit=args.near_limit)
     for item in args.provision:
         key, _, value = item.partition("=")
         bench.charger.provision(key, value)
     endpoints = await bench.start(args.port, args.ev_port, args.analyzer_port)
-    print(json.dumps({"event": "ready", **asdict(endpoints), "defects": args.defect}), flush=True)
+    print(json.dumps({"event": "ready", **asdict(endpoints), "defects": args.defect,
+                      "readings": readings.chosen, "near_limit": args.near_limit}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,6 +72,15 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list_readings:
+        for switch in SWITCHES.values():
+            print(f"{switch.ambiguity:42} {' | '.join(switch.choices):50} {switch.summary}")
+        return 0
+    try:
+        from_arguments(args.readings, args.reading)
+    except UnknownReading as error:
+        print(f"python -m simulator: {error}", file=sys.stderr)
+        return 2
     if args.list_defects:
         for defect in CATALOGUE.values():
             print(f"{defect.name:38} {defect.area:12} {defect.summary}")

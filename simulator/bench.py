@@ -17,6 +17,7 @@ from simulator.firmware.charger import VirtualCharger
 from simulator.http_auth import HttpAuth
 from simulator.http_server import ChargerHttpServer
 from simulator.physics.model import PhysicalModel
+from simulator.readings import ActiveReadings
 from simulator.twins.ev_simulator import EvSimulatorTwin
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
 
@@ -36,13 +37,17 @@ class Endpoints:
 class VirtualBench:
     def __init__(self, state_dir: Path, *, time_scale: float = 1.0, defects: tuple[str, ...] = (),
                  serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1",
-                 auth: HttpAuth | None = None) -> None:
+                 auth: HttpAuth | None = None, readings: ActiveReadings | None = None,
+                 latency_s: float = 0.0, near_limit: bool = False) -> None:
         self.host = host
+        self.readings = readings or ActiveReadings()
+        self.latency_s = latency_s    # each HTTP request is answered this many wall seconds late
+        self.near_limit = near_limit  # reaction times, PWM and meter just inside every limit
         self.clock = DeviceClock(time_scale)
         self.model = PhysicalModel(self.clock)
         self.state_dir = state_dir
         self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
-                                      defects=ActiveDefects(defects), host_ip=host)
+                                      defects=ActiveDefects(defects), host_ip=host, readings=self.readings)
         self.http = ChargerHttpServer(self.charger, host, auth=auth)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)

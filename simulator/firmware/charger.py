@@ -23,6 +23,7 @@ from simulator.firmware.settings import APP_SETTINGS, coerce
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
+from simulator.readings import ActiveReadings
 
 _BY_LOWER = {name.lower(): name for name in HANDLERS}
 _NOT_PERSISTED = {"led_brightness_not_persisted": "led_max_brightness", "alias_not_persisted": "charger_alias"}
@@ -33,8 +34,10 @@ class VirtualCharger:
 
     def __init__(self, model: PhysicalModel, state_dir: Path, *, serial_number: int = 500006,
                  pin: str = "1234", defects: ActiveDefects | None = None,
-                 timing: FirmwareTiming | None = None, host_ip: str = "127.0.0.1") -> None:
+                 timing: FirmwareTiming | None = None, host_ip: str = "127.0.0.1",
+                 readings: ActiveReadings | None = None) -> None:
         self.model = model
+        self.readings = readings or ActiveReadings()  # which defensible reading of the spec it takes
         self.clock: DeviceClock = model.clock
         self.defects = defects or ActiveDefects()
         self.timing = timing or FirmwareTiming()
