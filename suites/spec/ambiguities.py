@@ -431,6 +431,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "result false",
         ),
     ),
+    # --- bench: states, PWM, metering, session control, faults (new entries go here) ------------
 )
 
 AMBIGUITIES_BY_ID: dict[str, Ambiguity] = {a.id: a for a in AMBIGUITIES}
