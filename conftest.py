@@ -7,4 +7,5 @@ pytest_plugins = [
     "fixtures.instruments",
     "fixtures.safe_state",
     "reports.plugin",
+    "fixtures.verification",
 ]

@@ -10,7 +10,11 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import allure
 
@@ -34,7 +38,8 @@ class AmbiguityRecord:
 
 RECORDED: list[AmbiguityRecord] = []
 ENVIRONMENT: dict[str, str] = {}
-"""What the run judged (bench, firmware, device id, defects): written to the report's environment."""
+"""What the run judged (bench, firmware, serial, board revision, each instrument's ``*IDN?``, defects):
+written to the report's environment (environment.properties in the Allure results)."""
 _current_test: list[str] = ["<outside a test>"]
 
 
@@ -66,3 +71,50 @@ def ambiguity(ambiguity_id: str, reading: str) -> None:
                               "readings": list(entry.readings), "charger_chose": reading}, indent=2),
                   name=f"Spec ambiguity {ambiguity_id}: {reading}", attachment_type=allure.attachment_type.JSON)
     RECORDED.append(AmbiguityRecord(_current_test[0], ambiguity_id, entry.section, entry.summary, reading))
+
+
+IDENTITY_READS = (("Charger_config.Get", "serial_number", "charger.serial_number"),
+                  ("Charger_config.Get", "board_revision", "charger.board_revision"),
+                  ("Board_revision.Get", "board_revision", "charger.board_revision"),
+                  ("Serial_number.Get", "serial_number", "charger.serial_number"))
+"""Where the report's environment reads the unit's identity (spec 5, 6.8, 6.11): the first answer wins."""
+
+
+async def record_charger_identity(client: Any) -> None:
+    """Put the charger's serial number and board revision into :data:`ENVIRONMENT`.
+
+    Called once per run by the charger session fixture.  A charger that refuses or garbles one of
+    these reads gets ``unreadable (...)``: judging it is the suites' job, not the environment's."""
+    from instruments.charger_rpc import DeviceError, MalformedReply  # noqa: PLC0415
+
+    replies: dict[str, Any] = {}
+    for method_name, field_name, key in IDENTITY_READS:
+        if key in ENVIRONMENT and not ENVIRONMENT[key].startswith("unreadable"):
+            continue
+        if method_name not in replies:
+            try:
+                replies[method_name] = await client.call(method_name)
+            except (DeviceError, MalformedReply) as error:
+                replies[method_name] = error
+        reply = replies[method_name]
+        if isinstance(reply, dict) and field_name in reply:
+            ENVIRONMENT[key] = str(reply[field_name])
+        elif key not in ENVIRONMENT:
+            ENVIRONMENT[key] = f"unreadable ({type(reply).__name__})"
+
+
+def record_instrument(name: str, identity: object) -> None:
+    """An instrument's ``*IDN?`` answer, as the report's environment shows it."""
+    ENVIRONMENT[f"{name}.idn"] = str(identity)
+
+
+def write_global_attachment(results: Path, name: str, content: str, media_type: str, extension: str,
+                            errors: list[str] | tuple[str, ...] = ()) -> None:
+    """A run-level attachment (and run-level errors) in the Allure results: ``<uuid>-globals.json``,
+    which Allure 3 shows on the report's overview, not under any one test."""
+    source = f"{uuid.uuid4()}-attachment.{extension}"
+    (results / source).write_text(content)
+    now = int(time.time() * 1000)
+    globals_ = {"attachments": [{"name": name, "source": source, "type": media_type, "timestamp": now}],
+                "errors": [{"message": message, "timestamp": now} for message in errors]}
+    (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_))

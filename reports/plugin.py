@@ -1,4 +1,10 @@
-"""Pytest hooks of the report: the running test's id for records, and the ambiguity summary."""
+"""Pytest hooks of the report: the running test's id for records, the environment, the ambiguity summary.
+
+Each run's Allure results describe that run only (``--clean-alluredir`` is in pytest.ini's addopts;
+trends come from the history file reports/build.py keeps, not from results left in place), and its
+environment block is the run's real bench: profile, charger firmware, serial, board revision, and
+each instrument's ``*IDN?``.
+"""
 from __future__ import annotations
 
 import json
@@ -8,6 +14,21 @@ from pathlib import Path
 import pytest
 
 from reports.allure_support import ENVIRONMENT, RECORDED, set_current_test
+
+
+@pytest.hookimpl(trylast=True)  # after fixtures.bench has resolved the profile
+def pytest_configure(config: pytest.Config) -> None:
+    """Start from nothing: an in-process run (pytester) must not inherit the last run's bench."""
+    ENVIRONMENT.clear()
+    RECORDED.clear()
+    from fixtures.bench import RESOLVED  # noqa: PLC0415
+
+    if RESOLVED in config.stash:
+        profile = config.stash[RESOLVED].profile
+        ENVIRONMENT.update({"bench": profile.name, "bench.profile": str(profile.path),
+                            "bench.capabilities": ",".join(sorted(profile.capabilities)) or "none",
+                            "bench.allow_destructive": str(profile.allow_destructive).lower(),
+                            "time_scale": str(profile.time_scale)})
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -21,8 +42,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not target or not ENVIRONMENT:
         return
     Path(target).mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={value}" for key, value in sorted(ENVIRONMENT.items())]
+    lines = [f"{key}={_escaped(value)}" for key, value in sorted(ENVIRONMENT.items())]
     (Path(target) / "environment.properties").write_text("\n".join(lines) + "\n")
+
+
+def _escaped(value: str) -> str:
+    """A .properties value on one line."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

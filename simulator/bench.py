@@ -14,6 +14,7 @@ from pathlib import Path
 from simulator.clock import DeviceClock
 from simulator.defects import ActiveDefects
 from simulator.firmware.charger import VirtualCharger
+from simulator.firmware.timing import FirmwareTiming
 from simulator.http_auth import HttpAuth
 from simulator.http_server import ChargerHttpServer
 from simulator.physics.model import PhysicalModel
@@ -45,13 +46,19 @@ class VirtualBench:
         self.near_limit = near_limit  # reaction times, PWM and meter just inside every limit
         self.clock = DeviceClock(time_scale)
         self.model = PhysicalModel(self.clock)
+        if near_limit:
+            near_limit_instruments(self.model)
         self.state_dir = state_dir
         self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
-                                      defects=ActiveDefects(defects), host_ip=host, readings=self.readings)
-        self.http = ChargerHttpServer(self.charger, host, auth=auth)
+                                      defects=ActiveDefects(defects), host_ip=host, readings=self.readings,
+                                      timing=FirmwareTiming.near_limit() if near_limit else None)
+        self.http = ChargerHttpServer(self.charger, host, auth=auth, latency_s=latency_s)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)
         self._ticker: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"VirtualBench(near_limit={self.near_limit}, readings={self.readings})"
 
     async def start(self, charger_port: int = 0, ev_port: int = 0, analyzer_port: int = 0) -> Endpoints:
         self.http.port = charger_port
@@ -82,3 +89,16 @@ class VirtualBench:
         """The delays the firmware took, for comparing a real-time run's wall time against."""
         ledger = [asdict(r) for r in self.charger.controller.s.ledger]
         (self.state_dir / "ledger.json").write_text(json.dumps(ledger))
+
+
+NEAR_LIMIT_SOURCE_V = 11.5      # CP generator −4.2 % of 12 V (±5 % allowed, field-facts §2)
+NEAR_LIMIT_EV_REACTION_S = 4.5  # the EV follows a lower PWM current in 4.5 s of 5 s (field-facts §4)
+
+
+def near_limit_instruments(model: PhysicalModel) -> None:
+    """The physical side of a near-limit bench: a CP generator near the bottom of its ±5 % tolerance,
+    a little PWM jitter, and an EV that takes nearly its whole allowed time to follow a lower current
+    (the firmware's side is ``FirmwareTiming.near_limit``)."""
+    model.pilot.source_v = NEAR_LIMIT_SOURCE_V
+    model.pilot.noise = True
+    model.load.reaction_s = NEAR_LIMIT_EV_REACTION_S

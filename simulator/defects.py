@@ -119,6 +119,28 @@ CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     _d("sessions_not_counted", "metering", "total_charged_sessions not incremented at session end", METERING, SESSION),
     _d("reset_ignores_session", "session", "Device.Reset reboots at once during a charging session", SESSION),
     # --- boundary defects: each just outside one limit (its correct twin runs with --near-limit) -----
+    _d("slow_contactor_close_3_2s", "states", "contactor closes 3.2 s after state C (limit 3 s)", STATES,
+       limit="contactor_close_s"),
+    _d("contactor_open_120ms", "states", "contactor opens 120 ms after C->B (limit 100 ms)", STATES,
+       limit="contactor_open_s"),
+    _d("fault_open_120ms", "faults", "contactor opens 120 ms after a CP fault (limit 100 ms)", FAULTS,
+       limit="fault_response_s"),
+    _d("pwm_frequency_1022hz", "pwm", "CP PWM runs at 1022 Hz (limit 1020 Hz)", PWM, limit="frequency_max_hz"),
+    _d("pwm_frequency_978hz", "pwm", "CP PWM runs at 978 Hz (limit 980 Hz)", PWM, limit="frequency_min_hz"),
+    _d("duty_offset_0_6pct", "pwm", "CP duty 0.6 % above the Annex A value (limit ±0.5 %)", PWM,
+       limit="duty_tolerance_pct"),
+    _d("pwm_update_5_5s", "pwm", "PWM follows a new current limit after 5.5 s (limit 5 s)", PWM,
+       limit="pwm_update_s"),
+    _d("pause_opens_5_8s", "session", "paused with the EV in C, the contactor opens under load after 5.8 s "
+       "(at least 6 s)", SESSION, limit="pause_open_min_s"),
+    _d("pause_opens_9_3s", "session", "paused with the EV in C, the contactor opens after 9.3 s (at most 9 s)",
+       SESSION, limit="pause_open_max_s"),
+    _d("state_f_shown_0_2s", "faults", "state F after a diode fault shown for 0.2 s (at least 0.3 s)", FAULTS,
+       limit="state_f_min_s"),
+    _d("meter_error_1_3pct", "metering", "meter current reads 1.3 % high (class 1: 1 %)", METERING,
+       limit="meter_error_pct"),
+    _d("last_session_energy_2wh_short", "metering", "last_session_energy booked 2 Wh short (1 Wh resolution)",
+       METERING, SESSION, limit="counter_resolution_wh"),
 )}
 
 

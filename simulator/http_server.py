@@ -4,6 +4,9 @@ Request styles (field-facts §1): ``POST /rpc`` with a whole frame (JSON-RPC 2.0
 ``src``/``dst`` frame), ``POST /rpc/<Method>`` with the params as body, ``GET /rpc/<Method>?k=v``,
 and a WebSocket on ``/rpc`` for frames and notifications.  ``Device.Reset`` really takes the charger
 off the network: the listener closes and open connections are dropped until it powers on again.
+Where the RPC list leaves framing open (codes, ``jsonrpc`` echo, null params or id, batches, whether the
+WebSocket and the URL styles exist at all) the charger's readings decide.  ``latency_s`` delays every
+answer, as a charger on Wi-Fi does.
 """
 from __future__ import annotations
 
@@ -15,15 +18,24 @@ from aiohttp import WSMsgType, web
 
 from simulator.firmware.charger import VirtualCharger
 from simulator.http_auth import HttpAuth
-from simulator.firmware.rpc_errors import JSON_FORMAT, NO_HANDLER, RpcError
+from simulator.firmware.rpc_errors import (
+    DESCRIPTIONS,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    JSON_FORMAT,
+    PARSE_ERROR,
+    RpcError,
+    UnknownMethod,
+)
 
 _NO_RESULT = object()  # a reply built for an error carries no result
 
 
 class ChargerHttpServer:
     def __init__(self, charger: VirtualCharger, host: str = "127.0.0.1", port: int = 0,
-                 auth: HttpAuth | None = None) -> None:
+                 auth: HttpAuth | None = None, latency_s: float = 0.0) -> None:
         self.charger = charger
+        self.latency_s = latency_s
         self.auth = auth
         self.host = host
         self.port = port
@@ -37,7 +49,8 @@ class ChargerHttpServer:
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> int:
-        app = web.Application(middlewares=[self._offline_middleware], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[self._latency_middleware, self._offline_middleware],
+                              client_max_size=64 * 1024)
         app.router.add_post("/rpc", self._post_frame)
         app.router.add_get("/rpc", self._websocket)
         app.router.add_route("*", "/rpc/{method}", self._per_method)
@@ -79,6 +92,13 @@ class ChargerHttpServer:
         self.rebooting = False
 
     @web.middleware
+    async def _latency_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Answer ``latency_s`` wall seconds late, like a charger on Wi-Fi (the simulator may sleep)."""
+        if self.latency_s > 0:
+            await asyncio.sleep(self.latency_s)
+        return await handler(request)
+
+    @web.middleware
     async def _offline_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.rebooting:  # a keep-alive connection from before the reboot: the peer sees a reset
             if request.transport is not None:
@@ -93,7 +113,7 @@ class ChargerHttpServer:
         try:  # bytes that are not UTF-8 are a malformed frame too, never a crash of the server
             text = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
-            return web.json_response(self._frame_reply({}, error=RpcError(JSON_FORMAT, "malformed JSON")))
+            return web.json_response(self._frame_reply({}, error=self._framing_error("parse", "malformed JSON")))
         reply = self.handle_frame_text(text)
         if reply is None:
             return web.Response(status=200)
@@ -101,6 +121,8 @@ class ChargerHttpServer:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
+        if self.charger.readings.is_("websocket_channel", "absent"):
+            raise web.HTTPNotFound()  # this build has no WebSocket channel: GET /rpc is no route
         if not ws.can_prepare(request).ok:
             return web.json_response({"code": JSON_FORMAT, "message": "use POST for /rpc"}, status=400)
         await ws.prepare(request)
@@ -121,16 +143,26 @@ class ChargerHttpServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def handle_frame_text(self, text: str) -> dict[str, Any] | None:
+    def handle_frame_text(self, text: str) -> dict[str, Any] | list[dict[str, Any]] | None:
         """One frame in, one frame out (None: a notification, which gets no reply)."""
-        defects = self.charger.defects
         try:
             frame = json.loads(text)
         except ValueError:
-            return self._frame_reply({}, error=RpcError(JSON_FORMAT, "malformed JSON"))
+            return self._frame_reply({}, error=self._framing_error("parse", "malformed JSON"))
+        if isinstance(frame, list) and frame and self.charger.readings.is_("batch_request", "served"):
+            replies = [self.handle_frame(item) if isinstance(item, dict) else
+                       self._frame_reply({}, error=self._framing_error("request", "a frame must be a JSON object"))
+                       for item in frame]  # JSON-RPC 2.0 §6: one reply per request, none for notifications
+            return [r for r in replies if r is not None] or None
         if not isinstance(frame, dict):
-            return self._frame_reply({}, error=RpcError(JSON_FORMAT, "a frame must be a JSON object"))
-        if "id" not in frame and "notification_answered" not in defects:
+            return self._frame_reply({}, error=self._framing_error("request", "a frame must be a JSON object"))
+        return self.handle_frame(frame)
+
+    def handle_frame(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        defects = self.charger.defects
+        no_id = "id" not in frame or (frame["id"] is None and self.charger.readings.is_("null_id_frame",
+                                                                                           "notification"))
+        if no_id and "notification_answered" not in defects:
             try:
                 self._dispatch(frame)
             except RpcError:
@@ -141,21 +173,39 @@ class ChargerHttpServer:
         except RpcError as error:
             return self._frame_reply(frame, error=error)
 
+    def _framing_error(self, situation: str, message: str) -> RpcError:
+        """A malformed frame's error in this build's codes (ambiguity framing_error_codes)."""
+        if self.charger.readings.is_("framing_error_codes", "jsonrpc"):
+            return RpcError({"parse": PARSE_ERROR, "request": INVALID_REQUEST, "params": INVALID_PARAMS}[situation],
+                            message)
+        return RpcError(JSON_FORMAT, message)
+
     def _dispatch(self, frame: dict[str, Any]) -> Any:
+        readings = self.charger.readings
         method = frame.get("method")
+        if "method" not in frame:
+            raise self._framing_error("request", "missing 'method'")
         if not isinstance(method, str) or not method:
-            raise RpcError(JSON_FORMAT, "missing 'method'")
+            if readings.is_("method_name_invalid", "unknown_method"):
+                raise self.charger.unknown_method(method)
+            raise self._framing_error("request", "'method' must be a non-empty string")
         params = frame.get("params", {})
-        if params is None:
+        if params is None and readings.is_("null_params_frame", "as_omitted"):
             params = {}
         if not isinstance(params, dict):
-            raise RpcError(JSON_FORMAT, "'params' must be an object")
+            raise self._framing_error("params", "'params' must be an object")
         try:
             return self.charger.call(method, params)
-        except RpcError as error:
-            if error.code == NO_HANDLER and "unknown_method_true" in self.charger.defects:
+        except UnknownMethod:
+            if "unknown_method_true" in self.charger.defects:
                 return True
             raise
+
+    def _message(self, error: RpcError) -> str:
+        """The error's message: free text, or chapter 3's description (ambiguity error_message_text)."""
+        if self.charger.readings.is_("error_message_text", "chapter3_text"):
+            return DESCRIPTIONS.get(error.code, error.message)
+        return error.message
 
     def _frame_reply(self, frame: dict[str, Any], *, result: Any = _NO_RESULT,
                      error: RpcError | None = None) -> dict[str, Any]:
@@ -166,14 +216,14 @@ class ChargerHttpServer:
         elif "string_id_coerced" in defects and isinstance(call_id, str):
             call_id = int(call_id) if call_id.isdigit() else len(call_id)
         reply: dict[str, Any] = {}
-        if frame.get("jsonrpc") == "2.0":
+        if frame.get("jsonrpc") == "2.0" and self.charger.readings.is_("jsonrpc_version_echo", "echoed"):
             reply["jsonrpc"] = "2.0"
         reply["id"] = call_id
         reply["src"] = self.charger.device_id
         if "src" in frame and "dst_not_set" not in defects:
             reply["dst"] = frame["src"]
         if error is not None:
-            reply["error"] = {"code": error.code, "message": error.message}
+            reply["error"] = {"code": error.code, "message": self._message(error)}
         else:
             reply["result"] = result
         return reply
@@ -181,6 +231,9 @@ class ChargerHttpServer:
     # --- /rpc/<Method> ----------------------------------------------------------------------------
     async def _per_method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        styles = self.charger.readings["per_method_url_styles"]
+        if styles == "none" or (styles == "post_only" and request.method != "POST"):
+            raise web.HTTPNotFound()  # this build serves whole frames only: /rpc/<Method> is no route
         try:
             if request.method == "GET":
                 params = {k: _query_value(v) for k, v in request.query.items()}
@@ -188,21 +241,21 @@ class ChargerHttpServer:
                 body = await request.text()
                 params = json.loads(body) if body.strip() else {}
             else:
-                raise RpcError(JSON_FORMAT, f"HTTP {request.method} not supported")
+                raise self._framing_error("request", f"HTTP {request.method} not supported")
             if not isinstance(params, dict):
-                raise RpcError(JSON_FORMAT, "params must be a JSON object")
+                raise self._framing_error("params", "params must be a JSON object")
             result = self._dispatch({"method": method, "params": params})
         except ValueError:
-            return self._bare_error(RpcError(JSON_FORMAT, "malformed JSON"))
+            return self._bare_error(self._framing_error("parse", "malformed JSON"))
         except RpcError as error:
             return self._bare_error(error)
         return web.json_response(result)
 
     def _bare_error(self, error: RpcError) -> web.Response:
-        status = 404 if error.code == NO_HANDLER else 500
+        status = 404 if isinstance(error, UnknownMethod) else 500
         if "url_errors_http_200" in self.charger.defects:
             status = 200
-        return web.json_response({"code": error.code, "message": error.message}, status=status)
+        return web.json_response({"code": error.code, "message": self._message(error)}, status=status)
 
 
 def _query_value(raw: str) -> Any:

@@ -13,6 +13,20 @@ CP_LEVEL_TOLERANCE_V = 1.0
 CP_LOW_LEVEL_V = -12.0
 CP_SOURCE_TOLERANCE = 0.05  # ±5 % on the ±12 V source
 
+# §2 / IEC 61851-1 Annex A (the CP circuit): the EVSE drives ±12 V through its ~1 kΩ source
+# resistance; the EV presents a resistor behind a diode.  The Annex A levels above are that divider
+# with a working diode.  A working diode blocks the negative half (the full −12 V); a shorted one lets
+# the EV's resistance pull it towards 0 V: −12 V × R / (R + 1 kΩ).  The same divider holds whenever
+# the EVSE drives −12 V (state F) into an EV whose diode is shorted.
+CP_SOURCE_RESISTANCE_OHM = 1000.0
+EV_CP_RESISTANCE_OHM = {"B": 2740.0, "C": 882.0, "D": 246.0}  # 2.74 kΩ; ∥ 1.3 kΩ; ∥ 270 Ω
+
+
+def shorted_diode_level_v(ev_state: str, source_v: float = CP_LOW_LEVEL_V) -> float:
+    """The level of a ``source_v`` half (default −12 V) with the EV's diode shorted in ``ev_state``."""
+    r = EV_CP_RESISTANCE_OHM[ev_state]
+    return source_v * r / (r + CP_SOURCE_RESISTANCE_OHM)
+
 
 def duty_percent_for_current(amps: float) -> float:
     """§3, EVSE side: 6-51 A -> I / 0.6; 51-80 A -> I / 2.5 + 64."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.launcher import BenchService
-from tests.mutation.runner import SUITES, SuiteRun, run_suites
+from tests.mutation.runner import SuiteRun, baseline_run, near_limit_run
 
 pytest_plugins = ["pytester"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ def virtual_charger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     """A virtual bench process (as `python -m simulator` would start it) for tests that need one."""
     state = tmp_path_factory.mktemp("virtual-charger")
     service = BenchService([sys.executable, "-m", "simulator", "--port", "0", "--time-scale", "20",
-                            "--state-dir", str(state), "--provision", "connected_phase=1"],
+                            "--state-dir", str(state)],
                            cwd=PROJECT_ROOT, ready_timeout_s=30)
     try:
         yield service.endpoints
@@ -29,6 +29,13 @@ def virtual_charger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 @pytest.fixture(scope="session")
 def correct_charger_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SuiteRun, Path]:
-    """Every suite, once, against the correct virtual charger: its verdict and its Allure results."""
+    """Every suite, once, against the correct virtual charger: its verdict and its Allure results.
+    Its passing tests are the only ones that can kill a defect in the mutation test."""
     results = tmp_path_factory.mktemp("correct-charger-allure")
-    return run_suites((SUITES,), stop_first=False, alluredir=results), results
+    return baseline_run(alluredir=results), results
+
+
+@pytest.fixture(scope="session")
+def near_limit_charger_run() -> SuiteRun:
+    """The bench suites once against a correct charger just inside every limit (``--near-limit``)."""
+    return near_limit_run()

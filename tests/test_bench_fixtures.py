@@ -61,8 +61,8 @@ def test_defect_option_needs_a_launched_virtual_bench(suite: pytest.Pytester,
     suite.makepyfile(test_tiny="async def test_x(charger):\n    pass\n")
     result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"],
                                         "--defect", "id_not_echoed", "-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*--defect needs a launched virtual bench*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # one usage error before any test, not one error per test
+    result.stderr.fnmatch_lines(["ERROR: --defect needs a launched virtual bench*"])
 
 
 def test_unreachable_charger_is_a_bench_fault_that_stops_the_run(suite: pytest.Pytester) -> None:

@@ -150,6 +150,36 @@ async def test_notification_reply_body_is_reported_raw() -> None:
     assert reply.status == 200 and reply.json is None and reply.text == ""
 
 
+async def test_every_exchange_names_the_methods_it_requested_and_calls_are_observed() -> None:
+    """What the snapshot fixture needs to restore only what a test could change (fixtures/snapshot.py)."""
+    from instruments.charger_rpc.exchange import CALL_OBSERVERS, OBSERVERS
+
+    exchanges, calls = [], []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content.startswith(b"{") else {}
+        if body.get("method") == "App_config.Set":
+            return httpx.Response(200, json={"id": body["id"], "dst": body["src"], "error": {"code": -6}})
+        return echo_frame(True)(request) if body.get("id") else httpx.Response(200, json=True)
+
+    OBSERVERS.append(exchanges.append)
+    CALL_OBSERVERS.append(calls.append)
+    try:
+        async with client_with(handler) as client:
+            await client.call("Dynamic_current.Set", {"dynamic_current": 8})
+            with pytest.raises(DeviceError):
+                await client.call("App_config.Set", {"config_key": "x", "config_value": 1})
+            await client.send_raw(b"\x00 not json")
+            await client.send_raw(None, path="/rpc/Charge.Start", http_method="GET")
+            assert client.exchange_count == 4
+    finally:
+        OBSERVERS.remove(exchanges.append)
+        CALL_OBSERVERS.remove(calls.append)
+    assert [e.rpc_methods for e in exchanges] == [("Dynamic_current.Set",), ("App_config.Set",), None, ("Charge.Start",)]
+    assert [(c.method, c.result, type(c.error).__name__) for c in calls] == [
+        ("Dynamic_current.Set", True, "NoneType"), ("App_config.Set", None, "DeviceError")]
+
+
 @pytest.fixture(scope="module")
 def charger_with_auth(tmp_path_factory: pytest.TempPathFactory):
     import sys

@@ -292,3 +292,49 @@ def test_stopped_twin_is_a_connection_error(loopback_twin: Loopback) -> None:
             sim.identify()
     finally:
         sim.close()
+
+
+def test_cp_levels_are_the_1k_divider_not_ideal_levels() -> None:
+    """IEC 61851-1 Annex A: the EVSE's ±12 V drives the EV's resistor and diode through ~1 kΩ, so each
+    level is a divider: the nominal 9/6/3 V with a 12 V source, lower with a low source, and a shorted
+    diode pulls the negative half (and state F) towards 0 V instead of leaving an ideal −12 V."""
+    from simulator.physics.control_pilot import EvSideLoad, PilotGenerator, line_levels
+
+    pwm = PilotGenerator(mode=PilotMode.PWM, duty=0.5)
+    for state, nominal in (("A", 12.0), ("B", 9.0), ("C", 6.0), ("D", 3.0)):
+        assert line_levels(pwm, EvSideLoad(state=state)).high_v == pytest.approx(nominal, abs=0.1), state
+    low_source = PilotGenerator(mode=PilotMode.PWM, duty=0.5, source_v=11.5)
+    levels = line_levels(low_source, EvSideLoad(state="C"))
+    assert levels.low_v == -11.5 and levels.high_v == pytest.approx(11.5 - 10.8 / 1882 * 1000, abs=1e-6)
+    shorted = EvSideLoad(state="C", diode_shorted=True)
+    assert line_levels(pwm, shorted).low_v == pytest.approx(-12.0 * 882 / 1882)
+    f_drive = PilotGenerator(mode=PilotMode.DC_NEGATIVE)
+    assert line_levels(f_drive, shorted).high_v == pytest.approx(-12.0 * 882 / 1882)
+    assert line_levels(f_drive, EvSideLoad(state="C")).high_v == -12.0  # a working diode blocks
+
+
+def test_meter_window_lags_a_change_of_current() -> None:
+    """A charger's meter reports the mean over its own window: half a window after a step it reads
+    half the step, a whole window after it the new value."""
+    from simulator.clock import DeviceClock
+    from simulator.physics.model import PhysicalModel
+
+    class ManualClock(DeviceClock):
+        t = 0.0
+
+        def now(self) -> float:
+            return self.t
+
+    clock = ManualClock()
+    model = PhysicalModel(clock)
+    model._amp_s = 0.0
+    for step in range(1, 301):  # 3 s at 10 ms: 0 A for 1 s, then 10 A
+        clock.t = step * 0.01
+        model.load.current_a = 10.0 if clock.t > 1.0 else 0.0
+        model._amp_s += model.load.current_a * 0.01
+        model._history.append((clock.t, model._volt_s, model._amp_s, model._energy_wh))
+        model._t = clock.t
+    clock.t = 1.5
+    assert model._integrals_at(1.5)[2] == pytest.approx(5.0, abs=0.2)
+    clock.t = 3.0
+    assert model.electrical_mean(1.0).current_a == pytest.approx(10.0, abs=0.01)

@@ -52,3 +52,25 @@ def test_the_virtual_charger_command_line_in_the_readme_parses() -> None:
     done = subprocess.run([sys.executable, "-m", "simulator", "--list-defects"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and len(done.stdout.splitlines()) == len(CATALOGUE)
+
+
+def test_every_profile_key_the_schema_knows_is_documented() -> None:
+    from fixtures.profile import SCHEMA, Key
+
+    table = section("A real lab bench profile")
+    for name, spec in SCHEMA.items():
+        if isinstance(spec, Key):
+            assert f"`{name}`" in table, f"profile key {name} is not documented"
+        else:
+            assert f"[{name}]" in table, f"section [{name}] is not documented"
+            for key in spec:
+                assert f"`{key}`" in table or f"{key}`" in table, f"[{name}] {key} is not documented"
+
+
+def test_the_exit_code_table_names_the_codes_the_run_uses() -> None:
+    from fixtures.verification import AREAS, BENCH_FAULT, REQUIREMENT_NOT_MET
+
+    codes = dict(re.findall(r"^\| (\d) \| (.+) \|$", section("Running against other benches"), re.M))
+    assert {"0", "1", "3", "4", str(REQUIREMENT_NOT_MET)} <= set(codes), codes
+    assert "bench fault" in codes[str(BENCH_FAULT)] and "requirement not met" in codes[str(REQUIREMENT_NOT_MET)]
+    assert all(f"`{area.name}`" in section("Running against other benches") for area in AREAS)

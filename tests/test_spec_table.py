@@ -310,11 +310,23 @@ def test_required_ambiguities_recorded() -> None:
         "config_value_type", "connected_phase_default_out_of_range", "device_info_description",
         "ocpp_current_description", "schedule_end_described_as_activated", "led_template_color_names",
         "framing_error_codes", "jsonrpc_version_echo", "set_charger_key_code", "int_max_overflow_code",
-        "pin_invalid_code", "ap_password_length_code", "config_value_numeric_string",
+        "pin_invalid_code", "ap_password_length_code", "unknown_method_code", "null_string_set_back",
         "schedule_validation_codes", "pwm_heading_typo", "led_dimming_delay_int_max",
-        "single_phase_arrays", "total_charged_energy_type_unit",
+        "single_phase_arrays", "total_charged_energy_type_unit", "websocket_channel", "per_method_url_styles",
+        "missing_param_code", "extra_params", "null_param_code", "null_string_defaults",
     }
     assert required <= set(AMBIGUITIES_BY_ID), required - set(AMBIGUITIES_BY_ID)
+
+
+def test_reading_names_are_slugs_parallel_to_the_readings() -> None:
+    """Each open ambiguity names its readings (the virtual charger's switch slugs): unique snake_case slugs,
+    one per reading; a single-reading one names none (tests/test_readings.py holds them to the switches)."""
+    for amb in AMBIGUITIES:
+        if amb.reading_names:
+            assert len(amb.reading_names) == len(amb.readings) > 1, amb.id
+            assert len(set(amb.reading_names)) == len(amb.reading_names), amb.id
+            assert all(re.fullmatch(r"[a-z][a-z0-9_]*", n) for n in amb.reading_names), amb.id
+            assert all(amb.reading(n) == t for n, t in zip(amb.reading_names, amb.readings)), amb.id
 
 
 # --- the table against the spec text ----------------------------------------------------------------

@@ -24,8 +24,9 @@ from instruments.charger_rpc.errors import (
     DeviceError,
     MalformedReply,
 )
-from instruments.charger_rpc.exchange import Exchange
+from instruments.charger_rpc.exchange import CallRecord, Exchange, notify_call_observers, notify_observers
 from instruments.charger_rpc.masking import mask, mask_text, mask_url
+from instruments.charger_rpc.requested import methods_in_request
 from instruments.charger_rpc.styles import RequestStyle, build, interpret
 
 ExchangeListener = Callable[[Exchange], None]
@@ -65,6 +66,7 @@ class ChargerClient:
         self._http = httpx.AsyncClient(base_url=self.base_url, auth=auth, timeout=timeout_s, transport=transport)
         self.exchanges: deque[Exchange] = deque(maxlen=HISTORY)
         self.listeners: list[ExchangeListener] = []
+        self.exchange_count = 0  # every request this client made (the history keeps only the last ones)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -82,7 +84,16 @@ class ChargerClient:
         style = style or self.style
         call_id = next(self._ids)
         wire = build(style, method, params, call_id, self.src)
-        raw = await self._send(method, style.value, wire.http_method, wire.path, wire.body)
+        raw = await self._send(method, style.value, wire.http_method, wire.path, wire.body, (method,))
+        try:
+            result = self._result_of(style, raw, call_id)
+        except (DeviceError, MalformedReply) as error:
+            notify_call_observers(CallRecord(method, params, None, error, raw.exchange))
+            raise
+        notify_call_observers(CallRecord(method, params, result, None, raw.exchange))
+        return result
+
+    def _result_of(self, style: RequestStyle, raw: RawReply, call_id: int) -> Any:
         if raw.status == 401:
             raise ChargerAuthenticationRequired(raw.exchange)
         outcome = interpret(style, raw.status, raw.json if raw.json is not None else raw.text, call_id, self.src)
@@ -95,10 +106,11 @@ class ChargerClient:
     async def send_raw(self, body: bytes | str | Any, *, path: str = "/rpc", http_method: str = "POST",
                        label: str = "raw") -> RawReply:
         """Send a hand-made request (bytes/str as-is, anything else as JSON) and return the reply."""
-        return await self._send(label, "raw", http_method, path, body)
+        return await self._send(label, "raw", http_method, path, body, methods_in_request(path, body))
 
     # --- transport ----------------------------------------------------------------------------
-    async def _send(self, label: str, style: str, http_method: str, path: str, body: Any) -> RawReply:
+    async def _send(self, label: str, style: str, http_method: str, path: str, body: Any,
+                    rpc_methods: tuple[str, ...] | None) -> RawReply:
         if body is None:
             content: bytes | None = None
         elif isinstance(body, (bytes, str)):
@@ -110,7 +122,7 @@ class ChargerClient:
         try:
             response = await self._http.request(http_method, path, content=content, headers=headers)
         except httpx.HTTPError as exc:
-            exchange = self._record(label, style, http_method, path, body, None, None, started,
+            exchange = self._record(label, style, http_method, path, body, None, None, started, rpc_methods,
                                     error=f"{type(exc).__name__}: {exc}")
             raise ChargerUnreachable(type(exc).__name__, exchange) from exc
         text = response.text
@@ -119,11 +131,12 @@ class ChargerClient:
         except ValueError:
             decoded = None
         exchange = self._record(label, style, http_method, path, body, response.status_code,
-                                decoded if decoded is not None else text, started)
+                                decoded if decoded is not None else text, started, rpc_methods)
         return RawReply(response.status_code, decoded, text, exchange)
 
     def _record(self, label: str, style: str, http_method: str, path: str, body: Any, status: int | None,
-                reply: Any, started: float, error: str | None = None) -> Exchange:
+                reply: Any, started: float, rpc_methods: tuple[str, ...] | None,
+                error: str | None = None) -> Exchange:
         def clean(value: Any) -> Any:
             if isinstance(value, bytes):
                 value = value.decode(errors="replace")
@@ -137,9 +150,11 @@ class ChargerClient:
         exchange = Exchange(
             method=label, http_method=http_method, url=mask_url(self.base_url + path),
             request_body=clean(body), status=status, reply_body=clean(reply),
-            duration_s=round(time.monotonic() - started, 6), style=style, error=error,
+            duration_s=round(time.monotonic() - started, 6), style=style, error=error, rpc_methods=rpc_methods,
         )
         self.exchanges.append(exchange)
+        self.exchange_count += 1
         for listener in self.listeners:
             listener(exchange)
+        notify_observers(exchange)
         return exchange

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from instruments.charger_rpc.errors import ChargerUnreachable, MalformedReply
-from instruments.charger_rpc.exchange import Exchange
+from instruments.charger_rpc.exchange import Exchange, notify_observers
 from instruments.charger_rpc.masking import mask, mask_url
 
 
@@ -94,7 +94,9 @@ class ChargerWebSocket:
         exchange = Exchange(method=method, http_method="WS", url=mask_url(self.url), request_body=mask(sent),
                             status=None if received is None else 101, reply_body=mask(received),
                             duration_s=round(time.monotonic() - started, 6) if started else 0.0,
-                            style="websocket", error=error)
+                            style="websocket", error=error,
+                            rpc_methods=(method,) if isinstance(sent, dict) else ())
         for listener in self.listeners:
             listener(exchange)
+        notify_observers(exchange)
         return exchange

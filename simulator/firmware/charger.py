@@ -17,15 +17,27 @@ from simulator.firmware.charging import ChargingController
 from simulator.firmware.config_store import ConfigStore
 from simulator.firmware.limits import Arbitration
 from simulator.firmware.meter import FrontEnd, MeterReading, read_meter
-from simulator.firmware.methods import HANDLERS
-from simulator.firmware.rpc_errors import KEY_FORMAT, NO_HANDLER, VALUE_RANGE, RpcError
-from simulator.firmware.settings import APP_SETTINGS, coerce
+from simulator.firmware.methods import DOCUMENTED_PARAMS, HANDLERS
+from simulator.firmware.rpc_errors import (
+    GENERAL_FAIL,
+    JSON_FORMAT,
+    KEY_FORMAT,
+    METHOD_NOT_FOUND,
+    NO_HANDLER,
+    UNKNOWN_KEY,
+    VALUE_RANGE,
+    RpcError,
+    UnknownMethod,
+)
+from simulator.firmware.settings import APP_SETTINGS, app_defaults, coerce
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
 from simulator.readings import ActiveReadings
 
 _BY_LOWER = {name.lower(): name for name in HANDLERS}
+_UNKNOWN_METHOD_CODES = {"code_404": NO_HANDLER, "jsonrpc_32601": METHOD_NOT_FOUND, "general_fail": GENERAL_FAIL,
+                         "unknown_key": UNKNOWN_KEY}
 _NOT_PERSISTED = {"led_brightness_not_persisted": "led_max_brightness", "alias_not_persisted": "charger_alias"}
 
 
@@ -42,11 +54,12 @@ class VirtualCharger:
         self.defects = defects or ActiveDefects()
         self.timing = timing or FirmwareTiming()
         self.host_ip = host_ip
-        self.store = ConfigStore(state_dir / "config.json", serial_number, pin)
+        self.store = ConfigStore(state_dir / "config.json", serial_number, pin, app_defaults(self.readings))
         self.stale_app_values: dict[str, Any] = {}
         self.front_end = FrontEnd(1.0 / self.store.charger["voltage_gain"], 1.0 / self.store.charger["current_gain"])
         self.controller = ChargingController(model, self.store, self.defects, self.timing,
-                                             meter_energy_wh=lambda: self.meter().energy_wh)
+                                             meter_energy_wh=lambda: self.meter().energy_wh,
+                                             readings=self.readings)
         self.reboot_pending = False
         self.on_reboot: Callable[[], None] = lambda: None
         self.notifications: list[Callable[[dict[str, Any]], None]] = []
@@ -60,6 +73,8 @@ class VirtualCharger:
     @property
     def device_id(self) -> str:
         serial = 500000 if "device_id_wrong_serial" in self.defects else self.serial_number
+        if self.readings.is_("device_id_format", "padded"):
+            return f"1p7k_{serial:06d}"
         return f"1p7k_{serial}"
 
     @property
@@ -73,15 +88,43 @@ class VirtualCharger:
             if method in HANDLERS:
                 return method
         elif method.lower() in _BY_LOWER:
-            return _BY_LOWER[method.lower()]
-        raise RpcError(NO_HANDLER, f"No handler for {method}")
+            name = _BY_LOWER[method.lower()]
+            if not (name == "Serial_number.Get" and self.readings.is_("deprecated_method_served", "removed")):
+                return name
+        raise self.unknown_method(method)
+
+    def unknown_method(self, method: Any) -> UnknownMethod:
+        """'No handler' in the code this build uses (ambiguity unknown_method_code)."""
+        code = _UNKNOWN_METHOD_CODES[self.readings["unknown_method_code"]]
+        return UnknownMethod(code, f"No handler for {method}")
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         self.model.advance()
-        return HANDLERS[self.resolve(method)](self, params)
+        name = self.resolve(method)
+        extra = sorted(set(params) - set(DOCUMENTED_PARAMS.get(name, ())))
+        if extra and self.readings.is_("extra_params", "rejected"):
+            raise RpcError(UNKNOWN_KEY, f"{name} takes no param {extra[0]!r}")
+        try:
+            return HANDLERS[name](self, params)
+        except RpcError as error:
+            raise self._as_read(error) from None
+
+    def _as_read(self, error: RpcError) -> RpcError:
+        """The code this build answers where chapter 3 leaves it open (missing, null, schedule)."""
+        code = error.code
+        if error.kind == "schedule":
+            code = {"range_4_missing_2": code, "format_5": KEY_FORMAT,
+                    "general_fail": GENERAL_FAIL}[self.readings["schedule_validation_codes"]]
+        elif error.kind == "missing_param" and self.readings.is_("missing_param_code", "general_fail"):
+            code = GENERAL_FAIL
+        elif error.kind == "null_param" and self.readings.is_("null_param_code", "json_format"):
+            code = JSON_FORMAT
+        if code == error.code:
+            return error
+        return RpcError(code, error.message)
 
     # --- configuration --------------------------------------------------------------------------
-    def config_value(self, key: str, value: Any) -> Any:
+    def config_value(self, key: str, value: Any, *, from_app_config: bool = True) -> Any:
         """Validate a value for an application key the way this firmware build does."""
         setting = APP_SETTINGS[key]
         bounds = _defect_bounds(self.defects).get(key, {})
@@ -93,8 +136,11 @@ class VirtualCharger:
             return 0
         if "led_template_unvalidated" in self.defects and key == "led_template" and isinstance(value, str):
             return value
+        if key in ("install_current", "user_current", "user_power"):
+            self.controller.limit_set(key)  # a tie names the limit set last (reading limit_reason_tie)
         try:
-            coerced = coerce(setting, value, **bounds)
+            coerced = coerce(setting, value, **bounds, readings=self.readings, key=key,
+                             from_app_config=from_app_config)
         except RpcError as error:
             if key == "install_current" and "rejected_value_half_applied" in self.defects and \
                     isinstance(value, int) and error.code == VALUE_RANGE:
@@ -110,15 +156,18 @@ class VirtualCharger:
 
     def provision(self, key: str, value: str) -> None:
         """An installer's setting applied before first use (string values, as App_config.Set takes)."""
-        self.store.app[key] = coerce(APP_SETTINGS[key], value)
+        self.store.app[key] = coerce(APP_SETTINGS[key], value, readings=self.readings, key=key,
+                                     from_app_config=False)
         self.store.save()
 
     # --- live values ----------------------------------------------------------------------------
     def meter(self) -> MeterReading:
         charger = self.store.charger
-        reading = read_meter(self.model.electrical(), charger["voltage_gain"], charger["current_gain"],
-                             self.clock.now(), self.front_end,
-                             gain_applied_twice="meter_gain_applied_twice" in self.defects)
+        timing = self.controller.timing  # the meter's window and calibration (bench section, helper B)
+        reading = read_meter(self.model.electrical_mean(timing.meter_window_s), charger["voltage_gain"],
+                             charger["current_gain"], self.clock.now(), self.front_end,
+                             gain_applied_twice="meter_gain_applied_twice" in self.defects,
+                             voltage_error=timing.meter_voltage_error, current_error=timing.meter_current_error)
         if "meter_current_offset" in self.defects and reading.current_a > 0:
             current = reading.current_a + 0.4
             return MeterReading(reading.voltage_v, current, reading.voltage_v * current, reading.energy_wh)
@@ -158,14 +207,13 @@ class VirtualCharger:
             "charging_time": int(session.charging_time_s) if session else 0,
             "session_id": session.session_id if session else self.store.data["counters"]["last_session_id"],
             "instant_power": round(reading.power_w, 1),
-            "current": round(reading.current_a, 2),
-            "currents": [round(reading.current_a, 2), 0.0, 0.0],
+            **phase_values(self.readings, app.get("connected_phase", 1), round(reading.current_a, 2),
+                           round(reading.voltage_v, 1)),
             "current_limit_reason": arbitration.reason,
-            "voltage": round(reading.voltage_v, 1),
-            "voltages": [round(reading.voltage_v, 1), 0.0, 0.0],
             "temperature": temperature,
             "energy_index": round(self.energy_index_wh(reading), 2),
-            "total_charged_energy": int(self.store.data["counters"]["total_charged_energy_wh"]),
+            "total_charged_energy": total_charged_energy(self.readings,
+                                                         self.store.data["counters"]["total_charged_energy_wh"]),
             "headless": app["headless"],
             "led_max_brightness": app["led_max_brightness"],
             "install_current": app["install_current"],
@@ -225,6 +273,33 @@ class VirtualCharger:
         self.stale_app_values.clear()
         self._energy_index_base = float(self.store.data["counters"].get("energy_index_wh", 0.0)) - self.meter().energy_wh
         self.controller.reboot()
+        if self.readings.is_("dynamic_current_volatile", "persisted") and "dynamic_current" in self.store.data:
+            self.controller.dynamic_current = self.store.data["dynamic_current"]  # a factory reset drops it
+
+
+def phase_values(readings: ActiveReadings, connected_phase: int, amps: float, volts: float) -> dict[str, Any]:
+    """Charger_info's scalar and per-phase current/voltage on a single-phase unit, as the readings
+    single_phase_arrays and current_voltage_scalar_meaning say (bench section, helper B)."""
+    index = min(max(int(connected_phase or 1), 1), 3) - 1
+    arrays = readings["single_phase_arrays"]
+    if arrays == "single_element":
+        currents, voltages = [amps], [volts]
+    else:
+        at = index if arrays == "at_connected_index" else 0
+        currents, voltages = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+        currents[at], voltages[at] = amps, volts
+    scalar = readings["current_voltage_scalar_meaning"]
+    current, voltage = (currents[0], voltages[0]) if scalar == "l1" else (amps, volts)
+    return {"current": current, "currents": currents, "voltage": voltage, "voltages": voltages}
+
+
+def total_charged_energy(readings: ActiveReadings, wh: float) -> int | float:
+    """6.5's total_charged_energy: integer Wh, kWh truncated, or Wh as a float (reading
+    total_charged_energy_type_unit)."""
+    unit = readings["total_charged_energy_type_unit"]
+    if unit == "kwh_truncated":
+        return int(wh // 1000)
+    return round(wh, 2) if unit == "wh_float" else int(wh)
 
 
 def _defect_bounds(defects: ActiveDefects) -> dict[str, dict[str, int]]:

@@ -6,21 +6,36 @@ delays are exact in device time however coarse the tick is.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.defects import ActiveDefects
 from simulator.firmware.config_store import ConfigStore
 from simulator.firmware.errors_register import ErrorRegister
-from simulator.firmware.limits import HW_MAX_A, Arbitration, arbitrate, duty_for_current, user_power_current
+from simulator.firmware.limits import (
+    HW_MAX_A,
+    REASON_HW,
+    Arbitration,
+    arbitrate,
+    duty_for_current,
+    user_power_current,
+)
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode, adc_state_for, line_levels
 from simulator.physics.model import PhysicalModel
+from simulator.readings import ActiveReadings
 
 DIODE_OK_BELOW_V = -10.5
 RCD_DC_TRIP_MA, RCD_AC_TRIP_MA = 6.0, 30.0
-FAULT_HOLD_S = 1.0  # state F held (>= 300 ms, field-facts §4) before the charger retries
+# Extended states in which the EV is held off while connected: charger_state is the EV's letter or B
+# (reading blocked_state_letter).
+HELD_OFF = ("B_AUTH", "LOCKED", "B_SCHEDULER", "B_PAUSE")
+# The internal reason for dynamic current 0, shown as the reading dynamic_current_zero_state says.
+_DYNAMIC_ZERO = "DYNAMIC_ZERO"
+_DYNAMIC_ZERO_EXTENDED = {"b_pause": "B_PAUSE", "b": "B", "b_scheduler": "B_SCHEDULER", "c_pwm_off": "C"}
 
 
 def rcd_trip_time_s(dc_ma: float, ac_ma: float) -> float | None:
@@ -40,6 +55,9 @@ class Session:
     energy_base_wh: float
     charging_time_s: float = 0.0
     reset_offset_wh: float = 0.0
+    counted: bool = False          # already counted in total_charged_sessions (reading session_booked_at)
+    booked_wh: float = 0.0         # energy already added to total_charged_energy
+    booked_s: float = 0.0          # charging time already added to total_charged_time
 
 
 @dataclass
@@ -62,31 +80,49 @@ class ControllerState:
     pending_duty: tuple[float, float, int] | None = None  # (due, duty, current)
     fault_until: float = 0.0
     rcd_latched: bool = False
+    pe_fault: bool = False                          # PE loss shown as E or F (reading pe_open_state)
+    pe_fault_at: float = 0.0
+    pending_since: float = 0.0                      # when the pending duty change was decided
+    close_delay: tuple[float, float] | None = None  # (cause, this occurrence's contactor close delay)
+    grace: tuple[float, float] | None = None        # (blocked since, this occurrence's pause grace)
     ledger: list[Reaction] = field(default_factory=list)
 
 
 class ChargingController:
     def __init__(self, model: PhysicalModel, store: ConfigStore, defects: ActiveDefects,
                  timing: FirmwareTiming, meter_energy_wh: Callable[[], float],
-                 calendar_start: datetime | None = None) -> None:
+                 calendar_start: datetime | None = None, readings: ActiveReadings | None = None) -> None:
         self.model = model
+        self.readings = readings or ActiveReadings()
+        self.limit_set_at: dict[str, float] = {}  # when each settable limit was last set (limit_reason_tie)
         self.meter_energy_wh = meter_energy_wh
         self.store = store
         self.defects = defects
         self.errors = ErrorRegister()
-        if "slow_contactor_close" in defects:
-            timing = replace(timing, contactor_close_s=4.0)
-        if "slow_contactor_open" in defects:
-            timing = replace(timing, contactor_open_s=0.3)
-        self.timing = timing
-        model.pilot.frequency_hz = 1100.0 if "pwm_frequency_1100hz" in defects else 1000.0
+        self.timing = timing = boundary_timing(timing, defects)
+        model.pilot.frequency_hz = 1100.0 if "pwm_frequency_1100hz" in defects else timing.pwm_frequency_hz
+        model.pilot.duty_offset = timing.duty_offset_pct / 100.0
         self.calendar_start = calendar_start or datetime.now(timezone.utc)
         self.reboot()
         model.observe(self.tick)
 
+    @property
+    def dynamic_current(self) -> int:
+        return self._dynamic_current
+
+    @dynamic_current.setter
+    def dynamic_current(self, amps: int) -> None:
+        self._dynamic_current = amps
+        self.limit_set("dynamic_current")
+
+    def limit_set(self, name: str) -> None:
+        """A limit was set (by RPC), whether or not its value changed: a tie names the last one set."""
+        self.limit_set_at[name] = self.model.clock.now()
+
     def reboot(self) -> None:
         """Volatile state back to power-on values (config stays in the store)."""
         self.dynamic_current = HW_MAX_A
+        self.limit_set_at.clear()
         self.authorized = False
         self.user_stopped = False
         self.paused = False
@@ -102,9 +138,16 @@ class ChargingController:
 
     # --- limits -----------------------------------------------------------------------------
     def calendar_now(self, now: float) -> datetime:
-        """The charger's wall calendar (UTC, NTP-synced on a real unit) in local time."""
-        local = self.calendar_start + timedelta(seconds=now) + timedelta(hours=self.store.app["gmt_offset"])
-        return local
+        """The charger's wall calendar (UTC, NTP-synced on a real unit) in local time: by gmt_offset, or by
+        the IANA timezone name when that reading is taken and the name is one the firmware knows."""
+        utc = self.calendar_start + timedelta(seconds=now)
+        zone = self.store.app.get("timezone")
+        if self.readings.is_("gmt_offset_vs_timezone", "timezone_overrides") and isinstance(zone, str) and zone:
+            try:
+                return utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass  # an unknown name: the firmware falls back to gmt_offset
+        return utc + timedelta(hours=self.store.app["gmt_offset"])
 
     def schedule_current(self, now: float) -> int:
         app = self.store.app
@@ -127,7 +170,11 @@ class ChargingController:
         dynamic = self.dynamic_current
         if dynamic == 0 and "dynamic_zero_keeps_charging" in self.defects:
             dynamic = 6
-        user_power = HW_MAX_A if "user_power_ignored" in self.defects else user_power_current(app["user_power"])
+        volts = self.model.mains.voltage(now) if self.readings.is_("user_power_to_current", "measured_round") \
+            else None
+        user_power = HW_MAX_A if "user_power_ignored" in self.defects else user_power_current(
+            app["user_power"], volts, rounding="floor" if self.readings.is_("user_power_to_current", "nominal_floor")
+            else "nearest")
         limits = {
             "system_max_current": HW_MAX_A,
             "cable_current": HW_MAX_A,
@@ -140,12 +187,15 @@ class ChargingController:
             "temperature_current": temp_limit,
             "user_power_current": min(HW_MAX_A, user_power),
         }
-        overrides = {"dynamic_current": 2} if "wrong_limit_reason_dynamic" in self.defects else None
+        overrides = {"dynamic_current": 2} if "wrong_limit_reason_dynamic" in self.defects else {}
+        if self.readings.is_("user_power_limit_reason", "hw"):
+            overrides["user_power_current"] = REASON_HW
+        last_set = self.limit_set_at if self.readings.is_("limit_reason_tie", "set_limit") else None
         if "install_current_not_limiting" in self.defects:
-            result = arbitrate({**limits, "install_current": HW_MAX_A}, overrides)
+            result = arbitrate({**limits, "install_current": HW_MAX_A}, overrides, last_set)
             return Arbitration({**result.limits, "install_current": limits["install_current"]},
                                result.charging_current, result.reason)
-        return arbitrate(limits, overrides)
+        return arbitrate(limits, overrides, last_set)
 
     # --- the state machine --------------------------------------------------------------------
     def tick(self, now: float) -> None:
@@ -163,9 +213,18 @@ class ChargingController:
         if model.pilot.mode is PilotMode.DC_NEGATIVE:  # fault hold over: retry from +12 V
             model.set_pilot(PilotMode.DC_HIGH, 1.0)
             return
-        cp = s.cp_seen
+        cp, since = s.cp_seen, s.cp_seen_at
+        pe_reading = self.readings["pe_open_state"]
+        if model.ev.pe_open and pe_reading != "a" and (s.pe_fault or self.session is not None):
+            # A charger that monitors its PE path shows the loss as E or F (reading pe_open_state),
+            # not as the unplugged EV that the floating CP line looks like.
+            if not s.pe_fault:
+                s.pe_fault, s.pe_fault_at = True, model.cp_changed_at + self.timing.cp_debounce_s
+            cp, since = pe_reading.upper(), s.pe_fault_at
+        else:
+            s.pe_fault = False
         if cp in ("E", "F"):
-            self._enter_error(s.cp_seen_at, "state_e_activated" if cp == "E" else "state_f_activated",
+            self._enter_error(since, "state_e_activated" if cp == "E" else "state_f_activated",
                               pilot_negative=False)
             return
         self.errors.set("state_e_activated", False)
@@ -194,34 +253,47 @@ class ChargingController:
                      and now >= settled_at and low_v > DIODE_OK_BELOW_V
                      and "diode_check_missing" not in self.defects)
         if diode_bad:
-            self._enter_error(max(settled_at, s.cp_seen_at, s.allowed_since or 0.0), "cp_diode_failure",
-                              pilot_negative=True)
+            since = max(settled_at, s.cp_seen_at, s.allowed_since or 0.0)
+            reading = self.readings["diode_fault_state"]
+            if reading == "cp_letter":  # stays in its CP state, extended E, PWM off (x1)
+                self._enter_error(since, "cp_diode_failure", pilot_negative=False, shown=(letter, "E"))
+                model.set_pilot(PilotMode.DC_HIGH, 1.0)
+            else:
+                self._enter_error(since, "cp_diode_failure", pilot_negative=True,
+                                  shown=("E", "E") if reading == "e" else None)
         temperature = model.thermal.temperature_c + self.store.charger["temp_offset"]
         over, crit = self.store.charger["overtemp_threshold"], self.store.charger["critical_temp_threshold"]
         self.errors.set("overtemp", temperature >= over or (self.errors.active["overtemp"] and temperature > over - 5))
         self.errors.set("critical_temp", temperature >= crit or (self.errors.active["critical_temp"] and temperature > crit - 5))
 
-    def _enter_error(self, since: float, flag: str, pilot_negative: bool) -> None:
+    def _enter_error(self, since: float, flag: str, pilot_negative: bool,
+                     shown: tuple[str, str] | None = None) -> None:
         """React to a fault that the line showed at device time ``since``: the contactor opens
-        ``contactor_open_s`` after it, however late the tick that noticed it."""
+        ``contactor_open_s`` after it, however late the tick that noticed it.  ``shown``: the
+        (charger_state, extended state) a reading of the spec shows instead of the default."""
         s, model = self.s, self.model
         self.errors.set(flag, True)
         if model.contactor.commanded_closed:
-            at = since + self.timing.contactor_open_s
+            timing = self.timing
+            at = since + timing.vary(timing.contactor_open_s if timing.fault_open_s is None else timing.fault_open_s)
             model.command_contactor(False, at=at)
             s.ledger.append(Reaction(f"contactor_open_on_{flag}", since, at + model.contactor.open_delay_s))
+        in_f = "E" if self.readings.is_("extended_state_in_f", "e") else "F"
         if pilot_negative:
+            if model.pilot.mode is not PilotMode.DC_NEGATIVE:
+                s.fault_until = since + self.timing.vary(self.timing.fault_hold_s)
             model.set_pilot(PilotMode.DC_NEGATIVE, 0.0)
-            s.fault_until = since + FAULT_HOLD_S
-            self.state, self.extended = "F", "F"
+            self.state, self.extended = "F", in_f
         else:
-            self.state, self.extended = ("E", "E") if flag == "state_e_activated" else ("F", "F")
+            self.state, self.extended = ("E", "E") if flag == "state_e_activated" else ("F", in_f)
+        if shown is not None:
+            self.state, self.extended = shown
         s.allowed_since = None
 
     def _unplugged(self, now: float) -> None:
         s, model = self.s, self.model
         if model.contactor.commanded_closed:
-            at = s.cp_seen_at + self.timing.contactor_open_s
+            at = s.cp_seen_at + self.timing.vary(self.timing.contactor_open_s)
             model.command_contactor(False, at=at)
             s.ledger.append(Reaction("contactor_open_on_unplug", s.cp_seen_at, at + model.contactor.open_delay_s))
         model.set_pilot(PilotMode.DC_HIGH, 1.0)
@@ -252,7 +324,7 @@ class ChargingController:
         if arbitration.limits["schedule_current"] == 0:
             return "B_SCHEDULER"
         if arbitration.charging_current < 6:
-            return "B_PAUSE"
+            return _DYNAMIC_ZERO if arbitration.limits["dynamic_current"] < 6 else "B_PAUSE"
         return None
 
     def start_ota(self, now: float) -> None:
@@ -277,12 +349,18 @@ class ChargingController:
             s.allowed_since = None
             model.set_pilot(PilotMode.DC_HIGH, 1.0)
             s.pending_duty = None
-            self.extended = blocked if blocked != "E" else "E"
+            self.extended = _DYNAMIC_ZERO_EXTENDED[self.readings["dynamic_current_zero_state"]] \
+                if blocked == _DYNAMIC_ZERO else blocked
+            if cp in ("C", "D") and self.extended in HELD_OFF and self.readings.is_("blocked_state_letter", "b"):
+                self.state = "B"  # the EVSE's own view: connected, not charging
             if closed:
                 at = self._blocked_open_time(now, cp, blocked)
                 if at is not None:
                     model.command_contactor(False, at=at)
                     s.ledger.append(Reaction("contactor_open_blocked", s.blocked_since, at))
+            if not model.contactor.commanded_closed:
+                self._book_session(now, charging_ended=True)
+            self._account_session(now)
             return
         s.blocked_since = None
         if s.allowed_since is None:
@@ -291,32 +369,38 @@ class ChargingController:
         self.extended = {"B": "B", "C": "C", "D": "D"}[cp]
         if cp in ("C", "D") and not closed:
             cause = max(s.cp_seen_at, s.allowed_since)
-            at = cause + timing.contactor_close_s
+            if s.close_delay is None or s.close_delay[0] != cause:
+                s.close_delay = (cause, timing.vary(timing.contactor_close_s))
+            at = cause + s.close_delay[1]
             if at <= now:
                 model.command_contactor(True, at=at)
                 s.ledger.append(Reaction("contactor_close", cause, at + model.contactor.close_delay_s))
         elif cp == "B" and not closed and "contactor_closes_in_b" in self.defects:
             model.command_contactor(True, at=now)
         elif cp == "B" and closed and "contactor_closes_in_b" not in self.defects:
-            at = s.cp_seen_at + timing.contactor_open_s
+            at = s.cp_seen_at + timing.vary(timing.contactor_open_s)
             model.command_contactor(False, at=at)
             s.ledger.append(Reaction("contactor_open", s.cp_seen_at, at + model.contactor.open_delay_s))
+            self._book_session(now, charging_ended=True)
         self._account_session(now)
 
     def _blocked_open_time(self, now: float, cp: str, blocked: str) -> float | None:
         """When the contactor opens once charging is no longer allowed (None: not yet).
 
-        EV back in B: within the open delay.  Error or OTA: at once.  Paused with the EV still
-        in C: after the IEC grace time of >= 6 s (field-facts §4)."""
+        EV back in B: within the open delay.  Error: at once.  OTA: at once, or as a pause (reading
+        charger_stop_sequence).  Paused with the EV still in C: after the IEC grace time of >= 6 s
+        (field-facts §4)."""
         s, timing = self.s, self.timing
         assert s.blocked_since is not None
         if cp == "B":
-            return max(s.cp_seen_at, s.blocked_since) + timing.contactor_open_s
-        if blocked in ("E", "OTA"):
+            return max(s.cp_seen_at, s.blocked_since) + timing.vary(timing.contactor_open_s)
+        if blocked == "E" or blocked == "OTA" and self.readings.is_("charger_stop_sequence", "together"):
             return s.blocked_since
         if "pause_never_opens" in self.defects:
             return None
-        at = s.blocked_since + timing.pause_open_s
+        if s.grace is None or s.grace[0] != s.blocked_since:
+            s.grace = (s.blocked_since, timing.vary(timing.pause_open_s))
+        at = s.blocked_since + s.grace[1]
         return at if at <= now else None
 
     def _drive_pwm(self, now: float, arb: Arbitration) -> None:
@@ -330,11 +414,12 @@ class ChargingController:
             s.duty, s.pwm_current, s.pending_duty = duty, current, None
             return
         if current != s.pwm_current and (s.pending_duty is None or s.pending_duty[2] != current):
-            s.pending_duty = (now + self.timing.pwm_update_s, duty, current)
+            s.pending_duty = (now + self.timing.vary(self.timing.pwm_update_s), duty, current)
+            s.pending_since = now
         if s.pending_duty is not None and now >= s.pending_duty[0]:
             due, duty, current = s.pending_duty
             model.set_pilot(PilotMode.PWM, duty)
-            s.ledger.append(Reaction("pwm_update", due - self.timing.pwm_update_s, due))
+            s.ledger.append(Reaction("pwm_update", s.pending_since, due))
             if "pwm_current_stale" in self.defects:
                 current = s.pwm_current
             s.duty, s.pwm_current, s.pending_duty = duty, current, None
@@ -357,13 +442,55 @@ class ChargingController:
             return float(self.store.data["counters"]["last_session_energy_wh"])
         return max(0.0, meter_energy_wh - self.session.energy_base_wh - self.session.reset_offset_wh)
 
-    def _end_session(self, now: float) -> None:
+    def _book_session(self, now: float, *, charging_ended: bool) -> None:
+        """Add the session's energy and time so far to the lifetime counters (spec 6.22) and count it
+        once: at unplug, or already when charging ends (reading session_booked_at)."""
+        session = self.session
+        if session is None or charging_ended and not self.readings.is_("session_booked_at", "charging_end"):
+            return
+        if charging_ended and (session.charging_time_s == 0.0 or
+                               session.booked_s == session.charging_time_s and session.counted):
+            return  # nothing charged yet, or nothing since the last booking
         energy = self.session_energy_wh(self.meter_energy_wh())
         counters = self.store.data["counters"]
-        if "sessions_not_counted" not in self.defects:
+        if not session.counted and "sessions_not_counted" not in self.defects:
             counters["total_charged_sessions"] += 1
-        counters["total_charged_energy_wh"] += energy
-        counters["total_charged_time_min"] += int(self.session.charging_time_s // 60)
-        counters["last_session_energy_wh"] = int(round(energy))
+        session.counted = True
+        total = energy + session.reset_offset_wh
+        counters["total_charged_energy_wh"] += max(0.0, total - session.booked_wh)
+        session.booked_wh = max(session.booked_wh, total)
+        counters["total_charged_time_min"] += int(session.charging_time_s // 60) - int(session.booked_s // 60)
+        session.booked_s = session.charging_time_s
+        booked = math.floor(energy) if self.timing.energy_floor else int(round(energy))  # 1 Wh resolution
+        counters["last_session_energy_wh"] = booked - 2 if "last_session_energy_2wh_short" in self.defects else booked
         self.store.save()
+
+    def _end_session(self, now: float) -> None:
+        self._book_session(now, charging_ended=False)
         self.session = None
+
+
+def boundary_timing(timing: FirmwareTiming, defects: ActiveDefects) -> FirmwareTiming:
+    """The firmware's timing with the catalogue's timing defects applied (far and just outside)."""
+    changes: dict[str, float] = {}
+    for defect, name, value in (
+        ("slow_contactor_close", "contactor_close_s", 4.0),
+        ("slow_contactor_open", "contactor_open_s", 0.3),
+        ("slow_contactor_close_3_2s", "contactor_close_s", 3.13),   # + 20 ms debounce + 50 ms mechanics = 3.2 s
+        ("contactor_open_120ms", "contactor_open_s", 0.08),          # + 20 ms debounce + 20 ms mechanics = 120 ms
+        ("fault_open_120ms", "fault_open_s", 0.08),
+        ("pwm_update_5_5s", "pwm_update_s", 5.5),
+        ("pause_opens_5_8s", "pause_open_s", 5.8),
+        ("pause_opens_9_3s", "pause_open_s", 9.3),
+        ("state_f_shown_0_2s", "fault_hold_s", 0.2),
+        ("pwm_frequency_1022hz", "pwm_frequency_hz", 1022.0),
+        ("pwm_frequency_978hz", "pwm_frequency_hz", 978.0),
+        ("duty_offset_0_6pct", "duty_offset_pct", 0.6),
+        ("meter_error_1_3pct", "meter_current_error", 0.013),
+    ):
+        if defect in defects:
+            changes[name] = value
+    if not changes:
+        return timing
+    # A boundary defect is exact (no jitter): just outside its limit every time.
+    return replace(timing, **changes, jitter=0.0)

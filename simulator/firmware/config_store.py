@@ -15,6 +15,7 @@ from simulator.firmware.settings import APP_SETTINGS, CHARGER_SETTINGS
 
 
 def factory_app_config() -> dict[str, Any]:
+    """Chapter 4's defaults (a NULL string is ``None``)."""
     return {name: s.default for name, s in APP_SETTINGS.items()}
 
 
@@ -32,16 +33,18 @@ def factory_charger_config(serial_number: int) -> dict[str, Any]:
 class ConfigStore:
     """Application config, charger config, PIN, AP password, schedule and lifetime counters."""
 
-    def __init__(self, path: Path, serial_number: int, initial_pin: str) -> None:
+    def __init__(self, path: Path, serial_number: int, initial_pin: str,
+                 app_defaults: dict[str, Any] | None = None) -> None:
         self.path = path
         self.serial_number = serial_number
         self.initial_pin = initial_pin
+        self.app_defaults = app_defaults or factory_app_config()  # this build's factory values
         self.data: dict[str, Any] = self._load() or self._factory()
         self.save()
 
     def _factory(self) -> dict[str, Any]:
         return {
-            "app": factory_app_config(),
+            "app": dict(self.app_defaults),
             "charger": factory_charger_config(self.serial_number),
             "pin": self.initial_pin,
             "ap_password": "",

@@ -35,18 +35,29 @@ class Arbitration:
     reason: int
 
 
-def arbitrate(limits: dict[str, int], reason_override: dict[str, int] | None = None) -> Arbitration:
-    """The lowest limit and the reason that names it (hardware wins ties, then the table order)."""
+def arbitrate(limits: dict[str, int], reason_override: dict[str, int] | None = None,
+              last_set: dict[str, float] | None = None) -> Arbitration:
+    """The lowest limit and the reason that names it.  Ties: hardware wins, then the table order; or,
+    with ``last_set`` (reading limit_reason_tie "set_limit"), the tied limit set most recently."""
     reasons = {**_REASON_OF, **(reason_override or {})}
     order = ["system_max_current", "cable_current", *[k for k in _REASON_OF if k not in
                                                      ("system_max_current", "cable_current")]]
-    winner = min(order, key=lambda name: (limits[name], order.index(name)))
+    lowest = min(limits[name] for name in order)
+    tied = [name for name in order if limits[name] == lowest]
+    winner = tied[0]
+    if last_set:
+        set_ones = [name for name in tied if name in last_set or
+                    name == "user_power_current" and "user_power" in last_set]
+        if set_ones:
+            winner = max(set_ones, key=lambda name: last_set.get(name, last_set.get("user_power", 0.0)))
     return Arbitration(dict(limits), limits[winner], reasons[winner])
 
 
-def user_power_current(user_power_w: int) -> int:
-    """The current a user power cap allows on one phase at nominal voltage."""
-    return int(user_power_w // NOMINAL_VOLTAGE_V)
+def user_power_current(user_power_w: int, volts: float | None = None, rounding: str = "floor") -> int:
+    """The current a user power cap allows on one phase: at nominal voltage, or at the measured one
+    (``volts``), rounded down or to the nearest ampere (reading user_power_to_current)."""
+    amps = user_power_w / (volts or NOMINAL_VOLTAGE_V)
+    return int(amps // 1) if rounding == "floor" else int(round(amps))
 
 
 def duty_for_current(amps: float) -> float:

@@ -1,20 +1,25 @@
 """The Control Pilot line (IEC 61851-1 Annex A; shared/notes/field-facts.md §2).
 
-The charger's generator drives +12 V DC, ±12 V PWM or −12 V DC through ~1 kΩ; the EV side pulls the
-positive level down with a resistor behind a diode.  The levels here are the nominal ones of the
-standard's table, so the charger's ADC and the EV simulator's measurement see the same line.
+The charger's generator drives +12 V DC, ±12 V PWM or −12 V DC through its ~1 kΩ source resistance;
+the EV side pulls the positive level down with a resistor behind a diode.  Every level is that
+divider, not an ideal table value: the generator's own voltage (±12 V ±5 %) through 1 kΩ into the EV's
+resistance and diode, so a loaded or diode-shorted line never shows an ideal ±12 V.  With a 12.0 V
+source and a 0.7 V diode the divider gives the Annex A nominal levels (B 8.98 V, C 6.00 V, D 2.93 V).
+The charger's ADC and the EV simulator's measurement see the same line.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from enum import Enum
 
-# Positive CP level for each EV-side load (field-facts §2 table).
-_HIGH_LEVEL_V = {"A": 12.0, "B": 9.0, "C": 6.0, "D": 3.0}
-# Equivalent EV-side resistance (ohm) per state, used when the diode is shorted and the negative
-# half is pulled up through the same load: V = -12 * R / (R + 1000).
+# Equivalent EV-side resistance (ohm) per state behind the diode (field-facts §2: 2.74 kΩ, 2.74 kΩ ∥
+# 1.3 kΩ, 2.74 kΩ ∥ 270 Ω); state A is open.
 _EV_RESISTANCE_OHM = {"B": 2740.0, "C": 882.0, "D": 246.0}
+_STATES = ("A", "B", "C", "D")
 SOURCE_RESISTANCE_OHM = 1000.0
+DIODE_DROP_V = 0.7
+NOMINAL_SOURCE_V = 12.0
 
 
 class PilotMode(str, Enum):
@@ -36,7 +41,7 @@ class EvSideLoad:
     forced_negative: bool = False  # EV simulator imposes −12 V (state F stimulus)
 
     def set_state(self, state: str) -> None:
-        if state not in _HIGH_LEVEL_V:
+        if state not in _STATES:
             raise ValueError(f"EV-side CP state must be one of A, B, C, D, got {state!r}")
         self.state = state
 
@@ -48,6 +53,32 @@ class PilotGenerator:
     mode: PilotMode = PilotMode.DC_HIGH
     duty: float = 1.0
     frequency_hz: float = 1000.0
+    source_v: float = NOMINAL_SOURCE_V  # the generator's ±12 V amplitude (±5 % allowed, field-facts §2)
+    duty_offset: float = 0.0            # the generator's duty error (fraction), on top of the commanded duty
+    noise: bool = False                 # a little jitter on frequency (±0.5 Hz) and duty (±0.03 %)
+    _rng: random.Random = field(default_factory=lambda: random.Random(61851), repr=False)
+
+    def output(self) -> tuple[float, float]:
+        """(frequency Hz, duty fraction) the generator really puts out while switching."""
+        frequency, duty = self.frequency_hz, self.duty + self.duty_offset
+        if self.noise:
+            frequency += self._rng.uniform(-0.5, 0.5)
+            duty += self._rng.uniform(-0.0003, 0.0003)
+        return frequency, min(max(duty, 0.0), 1.0)
+
+
+def divided_v(source_v: float, load_ohm: float | None, diode_drop_v: float) -> float:
+    """The CP voltage with the generator at ``source_v`` behind 1 kΩ and the EV's ``load_ohm`` behind its
+    diode (``diode_drop_v`` 0: shorted; ``load_ohm`` None: nothing connected).  A working diode blocks
+    the negative half, which then shows the generator's full −V."""
+    if load_ohm is None:
+        return source_v
+    if source_v < 0 and diode_drop_v > 0:
+        return source_v
+    if 0 <= source_v <= diode_drop_v:
+        return source_v
+    current = (source_v - diode_drop_v) / (SOURCE_RESISTANCE_OHM + load_ohm)
+    return source_v - current * SOURCE_RESISTANCE_OHM
 
 
 @dataclass(frozen=True)
@@ -64,17 +95,19 @@ def line_levels(generator: PilotGenerator, ev: EvSideLoad) -> PilotLevels:
     """Resolve the CP voltages from the generator output and the EV-side load."""
     if ev.cp_pe_short:
         return PilotLevels(0.0, 0.0, 0.0, 0.0)
-    if ev.forced_negative or generator.mode is PilotMode.DC_NEGATIVE:
-        return PilotLevels(-12.0, -12.0, 0.0, 0.0)
-    load_state = "A" if ev.pe_open else ev.state
-    high = _HIGH_LEVEL_V[load_state]
-    low = -12.0
-    if ev.diode_shorted and load_state in _EV_RESISTANCE_OHM:
-        r = _EV_RESISTANCE_OHM[load_state]
-        low = -12.0 * r / (r + SOURCE_RESISTANCE_OHM)
+    source = generator.source_v
+    load = None if ev.pe_open else _EV_RESISTANCE_OHM.get(ev.state)  # PE open: no return path
+    drop = 0.0 if ev.diode_shorted else DIODE_DROP_V
+    if ev.forced_negative:  # the EV simulator imposes −12 V itself
+        return PilotLevels(-NOMINAL_SOURCE_V, -NOMINAL_SOURCE_V, 0.0, 0.0)
+    low = divided_v(-source, load, drop)  # a working diode blocks: the full −V; shorted: divided
+    if generator.mode is PilotMode.DC_NEGATIVE:
+        return PilotLevels(low, low, 0.0, 0.0)
+    high = divided_v(source, load, drop)
     if generator.mode is PilotMode.DC_HIGH:
         return PilotLevels(high, high, 0.0, 1.0)
-    return PilotLevels(high, low, generator.frequency_hz, generator.duty)
+    frequency, duty = generator.output()
+    return PilotLevels(high, low, frequency, duty)
 
 
 def adc_state_for(high_v: float) -> str:

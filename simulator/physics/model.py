@@ -8,6 +8,7 @@ twins' socket servers call in from their own threads.
 """
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from simulator.physics.ev_load import EvLoad, ev_decoded_current
 from simulator.physics.mains import Mains, Thermal
 
 MAX_STEP_S = 0.01
+HISTORY_S = 10.0  # how far back a meter's averaging window may reach (device s)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,10 @@ class PhysicalModel:
         self.residual_dc_ma = 0.0
         self.residual_ac_ma = 0.0
         self._energy_wh = 0.0
+        self._volt_s = 0.0  # ∫U dt and ∫I dt, for a meter that averages over its own window
+        self._amp_s = 0.0
         self._t = clock.now()
+        self._history: list[tuple[float, float, float, float]] = [(self._t, 0.0, 0.0, 0.0)]
         self.cp_changed_at = self._t  # device time of the last EV-side change of the CP line
         self.residual_changed_at = self._t  # device time the injected residual current last changed
         self._observers: list[Callable[[float], None]] = []
@@ -89,7 +94,13 @@ class PhysicalModel:
         levels = line_levels(self.pilot, self.ev)
         advertised = ev_decoded_current(levels.duty) if self.pilot.mode is PilotMode.PWM else 0.0
         self.load.step(t, dt, advertised, energised)
-        self._energy_wh += self.mains.voltage(t) * self.load.current_a * dt / 3600.0
+        voltage = self.mains.voltage(t)
+        self._energy_wh += voltage * self.load.current_a * dt / 3600.0
+        self._volt_s += voltage * dt
+        self._amp_s += self.load.current_a * dt
+        self._history.append((t, self._volt_s, self._amp_s, self._energy_wh))
+        if self._history[0][0] < t - 2 * HISTORY_S:
+            del self._history[: bisect.bisect_left(self._history, (t - HISTORY_S,))]
         self.thermal.step(dt, self.load.current_a)
 
     # --- charger side -------------------------------------------------------------------------
@@ -125,6 +136,34 @@ class PhysicalModel:
             current = self.load.current_a
             voltage = self.mains.voltage(now)
             return Electrical(voltage, current, voltage * current, self.mains.frequency_hz, self._energy_wh)
+
+    def electrical_mean(self, window_s: float) -> Electrical:
+        """Mean voltage, current and power over the last ``window_s`` device seconds (what a meter that
+        averages over its own window reports: it lags a change of current), energy as of now."""
+        with self.lock:
+            now = self.advance()
+            if window_s <= 0:
+                return self.electrical()
+            start = max(now - window_s, self._history[0][0])
+            span = now - start
+            if span <= 0:
+                return self.electrical()
+            _, v0, i0, e0 = self._integrals_at(start)
+            volts = (self._volt_s - v0) / span
+            amps = (self._amp_s - i0) / span
+            watts = (self._energy_wh - e0) * 3600.0 / span
+            return Electrical(volts, amps, watts, self.mains.frequency_hz, self._energy_wh)
+
+    def _integrals_at(self, t: float) -> tuple[float, float, float, float]:
+        """The running integrals at device time ``t``, interpolated between steps."""
+        index = bisect.bisect_left(self._history, (t,))
+        if index <= 0:
+            return self._history[0]
+        if index >= len(self._history):
+            return self._history[-1]
+        (ta, *a), (tb, *b) = self._history[index - 1], self._history[index]
+        k = 0.0 if tb <= ta else (t - ta) / (tb - ta)
+        return (t, *(x + (y - x) * k for x, y in zip(a, b)))  # type: ignore[return-value]
 
     def contactor_closed(self) -> bool:
         with self.lock:

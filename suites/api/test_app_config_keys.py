@@ -18,6 +18,7 @@ import pytest
 
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.support import ConfigValueForm, label, spelled
 from suites.spec import (
     AMBIGUITIES_BY_ID,
     APP_KEYS,
@@ -46,8 +47,9 @@ FREE_STRING_KEYS = tuple(k for k in STRING_KEYS if not k.invalid_examples and k.
 NON_STRING_KEYS = BOOL_KEYS + INT_KEYS + DOUBLE_KEYS
 
 # Chapter 4 gives latitude/longitude no range ("Double value"): any finite double is valid.  These are
-# exactly representable and not integral, so a truncating or float32 store reads back different.
-FREE_DOUBLES = (45.5, -33.8688, 179.25)
+# exactly representable and not integral, so a truncating or float32 store reads back different; each
+# lies inside the geographic range too (a defensible reading of latitude_longitude_range).
+FREE_DOUBLES = (45.5, -33.8688, 89.25)
 # Outside the geographic range (ambiguity latitude_longitude_range).
 GEOGRAPHIC_LIMIT = {"latitude": 90.0, "longitude": 180.0}
 
@@ -97,11 +99,7 @@ def _valid_values(key: ConfigKey) -> tuple[Any, ...]:
     return (int(key.minimum), int(key.maximum), _base(key))
 
 
-def _spelled(value: Any) -> str:
-    """A value spelled as an 'OCPP style' string (6.4: config_value is a string)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_spelled = spelled  # a value spelled as an 'OCPP style' string (6.4: config_value is a string)
 
 
 def _wrong_type_values(key: ConfigKey) -> tuple[tuple[str, Any], ...]:
@@ -123,9 +121,28 @@ def _params(cases: Any) -> list[Any]:
 
 
 # --- charger helpers -----------------------------------------------------------------------------
+# The config_value form this charger takes (ambiguity config_value_type), learned once per run: values
+# under test go in that form, except where a test judges the JSON type itself (``raw=True``).
+FORM = ConfigValueForm(native=True)
 
-async def app_set(charger: ChargerClient, key: str, value: Any) -> Any:
-    return await charger.call(SET, {"config_key": key, "config_value": value})
+
+@pytest.fixture(autouse=True)
+def _config_value_form(config_value_form: ConfigValueForm) -> None:
+    global FORM
+    FORM = config_value_form
+
+
+async def app_set(charger: ChargerClient, key: str, value: Any, *, raw: bool = False) -> Any:
+    return await charger.call(SET, {"config_key": key, "config_value": value if raw else FORM(value)})
+
+
+def null_form(key: ConfigKey, app: dict[str, Any]) -> str | None:
+    """The reading of null_string_defaults an unset string key shows in App_config.Get, or None."""
+    if key.type is not JsonType.STRING:
+        return None
+    if key.name not in app:
+        return "omitted"
+    return {None: "json_null", "": "empty_string"}.get(app[key.name])
 
 
 async def put(charger: ChargerClient, key: ConfigKey, value: Any) -> None:
@@ -145,12 +162,13 @@ async def observed(charger: ChargerClient) -> tuple[dict[str, Any], dict[str, An
     return dict(app), {name: currents.get(name) for name in LIVE_LIMITS}
 
 
-async def expect_rejected(charger: ChargerClient, key: str, value: Any, codes: frozenset[int] | int) -> int:
+async def expect_rejected(charger: ChargerClient, key: str, value: Any, codes: frozenset[int] | int, *,
+                          raw: bool = False) -> int:
     """App_config.Set key=value must fail with one of ``codes`` and change nothing; return the code."""
     codes = frozenset({codes}) if isinstance(codes, int) else codes
     before = await observed(charger)
     with pytest.raises(DeviceError) as error:
-        result = await app_set(charger, key, value)
+        result = await app_set(charger, key, value, raw=raw)
         pytest.fail(f"App_config.Set {key}={value!r} answered {result!r}; expected an error {sorted(codes)}")
     assert error.value.code in codes, (
         f"App_config.Set {key}={value!r}: code {error.value.code} ({error.value.message!r}), expected {sorted(codes)}")
@@ -174,12 +192,14 @@ def matches(key: ConfigKey, got: Any, want: Any) -> bool:
 
 async def assert_reads_back(charger: ChargerClient, key: ConfigKey, want: Any) -> None:
     app = await charger.call(GET)
+    if want == "" and null_form(key, app) is not None:
+        # "" is NULL to a C-string store: it reads back in the charger's NULL form (null_string_defaults).
+        ambiguity(*label("null_string_defaults", null_form(key, app)))
+        return
     assert key.name in app, f"App_config.Get lacks {key.name} (6.3 answers every chapter 4 key)"
     got = app[key.name]
-    if key.type is not JsonType.STRING and isinstance(got, str):
-        ambiguity("app_config_get_value_types", "values come back as strings")
-        assert got == _spelled(want), f"{key.name} reads back {got!r}, expected {_spelled(want)!r}"
-        return
+    # A value reported as a string for a non-string key is a defect: chapter 4's types are normative
+    # (ambiguity app_config_get_value_types, its string reading dropped).
     assert matches(key, got, want), (
         f"{key.name} reads back {got!r} ({type(got).__name__}), expected {want!r} ({key.type.value})")
 
@@ -215,10 +235,7 @@ def _outside_cases() -> list[Any]:
 @pytest.mark.parametrize(("key", "value"), _bound_cases())
 async def test_4_integer_key_accepts_range_bound(charger: ChargerClient, key: ConfigKey, value: int) -> None:
     """Both ends of the accepted range are accepted and read back as that JSON integer."""
-    cover(key)
-    if key.maximum == INT_MAX and value == INT_MAX:
-        # The table's INT_MAX is the 32-bit signed maximum (schema.INT_MAX); a smaller limit is a defect.
-        ambiguity("led_dimming_delay_int_max", "2147483647, a signed 32-bit int on the ESP32-class device")
+    cover(key)  # INT_MAX is the 32-bit signed maximum (schema.INT_MAX): a smaller limit is a defect
     await make_differ(charger, key, value)
     assert await app_set(charger, key.name, value) is True
     await assert_reads_back(charger, key, value)
@@ -235,13 +252,11 @@ async def test_4_integer_key_rejects_out_of_range(charger: ChargerClient, key: C
             result = await app_set(charger, key.name, value)
         except DeviceError as error:
             assert error.code == RANGE, f"{key.name}={value}: code {error.code}, expected -4 or acceptance"
-            ambiguity("connected_phase_default_out_of_range",
-                      "0 is a legitimate 'not configured' value that only the getters report; "
-                      "App_config.Set rejects 0 with -4")
+            ambiguity(*label("connected_phase_default_out_of_range", "zero_rejected"))
             await assert_reads_back(charger, key, _base(key))
             return
         assert result is True
-        ambiguity("connected_phase_default_out_of_range", "0 is accepted by App_config.Set too (range really 0-3)")
+        ambiguity(*label("connected_phase_default_out_of_range", "zero_accepted"))
         await assert_reads_back(charger, key, value)
         return
     if value > INT_MAX:
@@ -256,7 +271,7 @@ async def test_4_integer_key_rejects_out_of_range(charger: ChargerClient, key: C
             await assert_reads_back(charger, key, _base(key))
             return
         assert result is True and value < 2 ** 32, f"{key.name}={value} answered {result!r}; beyond any 32-bit store"
-        ambiguity("led_dimming_delay_int_max", "4294967295, an unsigned 32-bit counter")
+        ambiguity(*label("led_dimming_delay_int_max", "uint32"))
         await assert_reads_back(charger, key, value)
         return
     await expect_rejected(charger, key.name, value, RANGE)
@@ -293,21 +308,21 @@ async def test_4_double_key_beyond_geographic_range(charger: ChargerClient, key:
         result = await app_set(charger, key.name, value)
     except DeviceError as error:
         assert error.code == RANGE, f"{key.name}={value}: code {error.code}, expected acceptance or -4"
-        ambiguity("latitude_longitude_range", "values outside +-90 / +-180 are rejected with -4")
+        ambiguity(*label("latitude_longitude_range", "geographic"))
         await assert_reads_back(charger, key, _base(key))
         return
     assert result is True
-    ambiguity("latitude_longitude_range", "any finite double is accepted")
+    ambiguity(*label("latitude_longitude_range", "unbounded"))
     await assert_reads_back(charger, key, value)
 
 
 @pytest.mark.parametrize("key", DOUBLE_KEYS, ids=lambda k: k.name)
 async def test_4_double_key_integral_json_number(charger: ChargerClient, key: ConfigKey) -> None:
-    """JSON has one number type: an integral number (45) for a double key is that double, 45.0."""
+    """JSON has one number type: an integral number (45) for a double key is that double, 45.0 (rejecting
+    it is no defensible reading: see the dropped readings of ambiguity latitude_longitude_range)."""
     cover(key)
     await put(charger, key, _base(key))
     assert await app_set(charger, key.name, 45) is True, f"{key.name}=45 (a JSON number) not accepted"
-    ambiguity("latitude_longitude_range", "an integer JSON number is accepted for a double key")
     await assert_reads_back(charger, key, 45.0)
 
 
@@ -323,7 +338,7 @@ async def test_4_key_rejects_wrong_json_type(charger: ChargerClient, key: Config
     """A value of another JSON type: -5 (key format) and nothing changes."""
     cover(key)
     await put(charger, key, _base(key))
-    await expect_rejected(charger, key.name, value, KEY_FORMAT)
+    await expect_rejected(charger, key.name, value, KEY_FORMAT, raw=True)
 
 
 def _native_value(key: ConfigKey) -> Any:
@@ -337,9 +352,16 @@ async def test_6_4_native_json_value_accepted(charger: ChargerClient, key: Confi
     cover(APP_SET)
     value = _native_value(key)
     await put(charger, key, _base(key))
-    # Ambiguity config_value_type: whether strings are accepted too is judged (and labelled) below;
-    # the native form is what real clients send (field facts §1), so it must be accepted.
-    assert await app_set(charger, key.name, value) is True, f"{key.name}={value!r} (native JSON) not accepted"
+    try:
+        result = await app_set(charger, key.name, value, raw=True)
+    except DeviceError as error:  # 6.4 types config_value "string": a string-only charger refuses natives
+        assert key.type is not JsonType.STRING and error.code == KEY_FORMAT, (
+            f"{key.name}={value!r} (native JSON) answered {error.code} ({error.message!r}); expected acceptance, "
+            f"or -5 from a charger that takes config_value only as a string")
+        ambiguity(*label("config_value_type", "string_only"))
+        await assert_reads_back(charger, key, _base(key))
+        return
+    assert result is True, f"{key.name}={value!r} (native JSON) answered {result!r}"
     await assert_reads_back(charger, key, value)
 
 
@@ -350,16 +372,14 @@ async def test_6_4_value_spelled_as_string(charger: ChargerClient, key: ConfigKe
     value = _native_value(key)
     await put(charger, key, _base(key))
     try:
-        result = await app_set(charger, key.name, _spelled(value))
+        result = await app_set(charger, key.name, _spelled(value), raw=True)
     except DeviceError as error:
         assert error.code == KEY_FORMAT, f"{key.name}={_spelled(value)!r}: code {error.code}, expected -5 or acceptance"
-        ambiguity("config_value_numeric_string", "rejected with -5 key format")
-        ambiguity("config_value_type", "only native JSON types are accepted; strings for non-string keys get -5")
+        ambiguity(*label("config_value_type", "native_only"))
         await assert_reads_back(charger, key, _base(key))
         return
     assert result is True
-    ambiguity("config_value_numeric_string", "accepted and converted (OCPP ChangeConfiguration style)")
-    ambiguity("config_value_type", "native JSON types matching the key's type are accepted, strings too")
+    ambiguity(*label("config_value_type", "both" if FORM.native else "string_only"))
     await assert_reads_back(charger, key, value)
 
 
@@ -390,6 +410,8 @@ async def test_5_charger_key_through_app_config_set(charger: ChargerClient, key:
     cover(key)
     before = await charger.call("Charger_config.Get")
     current = before[key.name]
+    if key.name == "serial_number" and isinstance(current, str) and current.isdigit():
+        current = int(current)  # a string on the wire (ambiguity serial_number_type_mismatch)
     value = _other_charger_value(key, current)
     app_before = await observed(charger)
     try:
@@ -401,10 +423,13 @@ async def test_5_charger_key_through_app_config_set(charger: ChargerClient, key:
         assert await charger.call("Charger_config.Get") == before, "rejected chapter 5 key changed Charger_config"
         assert await observed(charger) == app_before, "rejected chapter 5 key changed App_config or live limits"
         return
-    ambiguity("set_charger_key_code", "accepted (undocumented write access)")
+    ambiguity(*label("set_charger_key_code", "writable"))
     try:
         assert result is True
-        assert (await charger.call("Charger_config.Get"))[key.name] == value, "accepted but not applied"
+        got = (await charger.call("Charger_config.Get"))[key.name]
+        if key.name == "serial_number" and isinstance(got, str) and got.isdigit():
+            got = int(got)
+        assert got == value, f"App_config.Set {key.name}={value!r} accepted but Charger_config.Get reads {got!r}"
     finally:
         await app_set(charger, key.name, current)
     assert await charger.call("Charger_config.Get") == before, "chapter 5 key could not be put back"
@@ -454,13 +479,13 @@ async def test_4_free_string_key_long_value(charger: ChargerClient, key: ConfigK
         result = await app_set(charger, key.name, value)
     except DeviceError as error:
         assert error.code == LENGTH, f"{key.name}: {len(value)} characters answered {error.code}, expected -3 or acceptance"
-        ambiguity("free_string_length", "over-long strings are rejected with -3 length")
+        ambiguity(*label("free_string_length", "rejected_3"))
         await assert_reads_back(charger, key, _base(key))
         return
     assert result is True
     got = (await charger.call(GET))[key.name]
     if got == value:
-        ambiguity("free_string_length", "any length and any UTF-8 is stored verbatim")
+        ambiguity(*label("free_string_length", "verbatim"))
         return
-    ambiguity("free_string_length", "over-long strings are truncated silently")
+    ambiguity(*label("free_string_length", "truncated"))
     assert isinstance(got, str) and got and value.startswith(got), f"{key.name} stored {got!r}: not a prefix"

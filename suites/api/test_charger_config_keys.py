@@ -14,6 +14,7 @@ import pytest
 
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.support import label
 from suites.spec import CHARGER_KEYS, KEYS_BY_NAME, METHODS_BY_NAME, ConfigKey, JsonType
 
 pytestmark = [pytest.mark.api, pytest.mark.config]
@@ -35,11 +36,10 @@ async def test_5_charger_key_present_typed_and_in_range(charger: ChargerClient, 
     assert key.name in config, f"Charger_config.Get lacks {key.name} (6.21 answers every chapter 5 key)"
     value = config[key.name]
     if key.name == "serial_number" and isinstance(value, str):
-        ambiguity("serial_number_type_mismatch", "the chapter 5 key is also a string on the wire")
+        ambiguity(*label("serial_number_type_mismatch", "string_key"))
         value = _serial_as_int(value)
     elif key.name == "serial_number":
-        ambiguity("serial_number_type_mismatch",
-                  "same number, two representations: string zero-padded to 6 digits, integer unpadded")
+        ambiguity(*label("serial_number_type_mismatch", "padded_string"))
     assert key.type.accepts(value), f"{key.name}={value!r} ({type(value).__name__}) is not a JSON {key.type.value}"
     if key.type is JsonType.DOUBLE:
         assert math.isfinite(value), f"{key.name}={value!r} is not a finite double"
@@ -75,17 +75,16 @@ async def test_6_11_serial_number_get_agrees_with_charger_config(charger: Charge
     try:
         reply = await charger.call("Serial_number.Get")
     except DeviceError as error:
-        ambiguity("deprecated_method_served", "removed: answered as an unknown method")
+        ambiguity(*label("deprecated_method_served", "removed"))
         pytest.skip(f"Serial_number.Get (deprecated) is no longer served: code {error.code}")
-    ambiguity("deprecated_method_served", "still served as documented")
+    ambiguity(*label("deprecated_method_served", "served"))
     serial = reply["serial_number"]
     assert isinstance(serial, str), f"Serial_number.Get answered {serial!r} ({type(serial).__name__}); 6.11 says string"
     config_serial = _serial_as_int((await charger.call("Charger_config.Get"))["serial_number"])
     assert _serial_as_int(serial) == config_serial, (
         f"Serial_number.Get {serial!r} and Charger_config.Get serial_number {config_serial} differ")
     if re.fullmatch(r"[0-9]{6}", serial):
-        ambiguity("serial_number_type_mismatch",
-                  "same number, two representations: string zero-padded to 6 digits, integer unpadded")
+        ambiguity(*label("serial_number_type_mismatch", "padded_string"))
     else:
         assert serial == str(config_serial), f"Serial_number.Get {serial!r}: neither 6 digits nor unpadded"
-        ambiguity("serial_number_type_mismatch", "serials below 100000 appear with fewer than 6 digits in 6.11")
+        ambiguity(*label("serial_number_type_mismatch", "unpadded"))

@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from fixtures.transports import STYLE_TRANSPORT, Transports
 from instruments.charger_rpc import ChargerClient, DeviceError, Exchange, RequestStyle
 from reports.allure_support import ambiguity, cover
-from suites.spec import AMBIGUITIES_BY_ID, KEY_FORMAT, LENGTH, METHODS_BY_NAME, RANGE, Method, Param
+from suites.api.support import label
+from suites.spec import KEY_FORMAT, LENGTH, METHODS_BY_NAME, RANGE, Method, Param
 
 pytestmark = [pytest.mark.api, pytest.mark.credentials]
 
@@ -26,21 +28,18 @@ PIN_CHECK = METHODS_BY_NAME["Pin.Check"]
 AP_SET = METHODS_BY_NAME["Ap_password.Set"]
 
 
-def readings(ambiguity_id: str) -> tuple[str, ...]:
-    return AMBIGUITIES_BY_ID[ambiguity_id].readings
+def codes(ambiguity_id: str, reading_of: dict[int, str]) -> dict[int, tuple[str, str]]:
+    """Accepted codes of an ambiguity, each with the reading it stands for (code -> reading name)."""
+    return {code: label(ambiguity_id, name) for code, name in reading_of.items()}
 
 
-def codes(ambiguity_id: str, reading_of: dict[int, int]) -> dict[int, tuple[str, str]]:
-    """Accepted codes of an ambiguity, each with the reading it stands for (code -> reading index)."""
-    return {code: (ambiguity_id, readings(ambiguity_id)[i]) for code, i in reading_of.items()}
-
-
-# pin_invalid_code readings: 0 = -3 length first, 1 = -5 non-digits first, 2 = -4 PIN read as a number.
-PIN_WRONG_LENGTH = codes("pin_invalid_code", {LENGTH: 0, RANGE: 2})                 # all digits
-PIN_NON_DIGITS = codes("pin_invalid_code", {KEY_FORMAT: 1, RANGE: 2})               # right length
-PIN_BOTH_WRONG = codes("pin_invalid_code", {LENGTH: 0, KEY_FORMAT: 1, RANGE: 2})    # "checked first" decides
-# ap_password_length_code readings: 0 = -3 length, 1 = -4 range, 2 = -5 key format.
-AP_WRONG_LENGTH = codes("ap_password_length_code", {LENGTH: 0, RANGE: 1, KEY_FORMAT: 2})
+# pin_invalid_code: -3 length checked first, -5 non-digits checked first, -4 the PIN read as a number.
+# A fault of one kind only gets its own code under either order of the checks.
+PIN_WRONG_LENGTH = codes("pin_invalid_code", {LENGTH: "length_first_3", RANGE: "range_4"})     # all digits
+PIN_NON_DIGITS = codes("pin_invalid_code", {KEY_FORMAT: "digits_first_5", RANGE: "range_4"})   # right length
+PIN_BOTH_WRONG = codes("pin_invalid_code", {LENGTH: "length_first_3", KEY_FORMAT: "digits_first_5",
+                                            RANGE: "range_4"})                                 # the order decides
+AP_WRONG_LENGTH = codes("ap_password_length_code", {LENGTH: "length_3", RANGE: "range_4", KEY_FORMAT: "format_5"})
 LENGTH_CODES = {"Pin.Set/pin": PIN_WRONG_LENGTH, "Pin.Check/pin": PIN_WRONG_LENGTH,
                 "Ap_password.Set/password": AP_WRONG_LENGTH}
 assert all(LENGTH in c for c in LENGTH_CODES.values()), "chapter 3's length code must always be accepted"
@@ -77,24 +76,25 @@ async def restore_ap_password(charger: ChargerClient, ap_password: str) -> Any:
 
 async def pin_check_passes(charger: ChargerClient, pin: str) -> bool:
     """Whether Pin.Check accepts ``pin``: ``true`` yes; an error or ``false`` no (ambiguity pin_check_mismatch)."""
-    error_reading, false_reading = readings("pin_check_mismatch")
     try:
         result = await charger.call(PIN_CHECK.name, {"pin": pin})
     except DeviceError as error:
         assert error.code in (-7, -1), (f"a wrong PIN must be refused with -7 or -1 (pin_check_mismatch), got "
                                         f"{error.code}; {error.exchange.summary()}")
-        ambiguity("pin_check_mismatch", error_reading)
+        ambiguity(*label("pin_check_mismatch", "error_7" if error.code == -7 else "error_1"))
         return False
     assert result in (True, False), f"{PIN_CHECK.label} answered {result!r}; {charger.exchanges[-1].summary()}"
     if result is False:
-        ambiguity("pin_check_mismatch", false_reading)
+        ambiguity(*label("pin_check_mismatch", "false"))
     return result
 
 
 # --- 6.35 Pin.Check ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("style", list(RequestStyle), ids=lambda s: s.value)
-async def test_6_35_pin_check_accepts_the_current_pin(charger: ChargerClient, pin: str, style: RequestStyle) -> None:
+async def test_6_35_pin_check_accepts_the_current_pin(charger: ChargerClient, pin: str, style: RequestStyle,
+                                                      style_offered: Any) -> None:
     cover(PIN_CHECK)
+    style_offered(style)
     result = await charger.call(PIN_CHECK.name, {"pin": pin}, style=style)  # URL_GET sends it quoted
     assert result is True, f"{PIN_CHECK.label} with the current PIN answered {result!r}; " \
                            f"{charger.exchanges[-1].summary()}"
@@ -178,6 +178,28 @@ async def test_6_26_ap_password_of_valid_length_is_accepted(charger: ChargerClie
                            f"{charger.exchanges[-1].summary()}"
 
 
+@pytest.mark.parametrize("characters", [8, 32], ids=lambda n: f"{n} two-byte chars")
+async def test_6_26_ap_password_of_non_ascii_characters(charger: ChargerClient, restore_ap_password: str,
+                                                        characters: int, expect_rpc_error: Any) -> None:
+    """'8 to 63 characters' with two-byte UTF-8 characters: 8 of them (16 bytes) are valid whichever is
+    counted; 32 (64 bytes) are valid counted in characters, too long counted in bytes (ambiguity
+    ap_password_length_unit)."""
+    cover(AP_SET)
+    password = "é" * characters
+    if len(password.encode()) <= PASSWORD.max_length:
+        assert await charger.call(AP_SET.name, {"password": password}) is True, charger.exchanges[-1].summary()
+        return
+    try:
+        result = await charger.call(AP_SET.name, {"password": password})
+    except DeviceError as error:
+        assert error.code in AP_WRONG_LENGTH, (f"{characters} two-byte characters refused with {error.code}, "
+                                               f"none of {sorted(AP_WRONG_LENGTH)}; {error.exchange.summary()}")
+        ambiguity(*label("ap_password_length_unit", "utf8_bytes"))
+        return
+    assert result is True, f"{AP_SET.label} answered {result!r}; {charger.exchanges[-1].summary()}"
+    ambiguity(*label("ap_password_length_unit", "characters"))
+
+
 # --- secrets never in clear -------------------------------------------------------------------------------------
 def _without_ids(body: Any) -> Any:
     return {k: v for k, v in body.items() if k != "id"} if isinstance(body, dict) else body
@@ -202,10 +224,15 @@ def recorded(charger: ChargerClient) -> Any:
         charger.listeners.remove(seen.append)
 
 
+def offered_styles(transports: Transports) -> list[RequestStyle]:
+    """Every request style the charger serves (frames always; the URL styles where offered)."""
+    return [s for s in RequestStyle if s not in STYLE_TRANSPORT or transports.has(STYLE_TRANSPORT[s])]
+
+
 async def test_6_35_recorded_exchanges_never_show_the_pin(charger: ChargerClient, pin: str,
-                                                          recorded: list[Exchange]) -> None:
+                                                          recorded: list[Exchange], transports: Transports) -> None:
     cover(PIN_CHECK)
-    for style in RequestStyle:
+    for style in offered_styles(transports):
         await charger.call(PIN_CHECK.name, {"pin": pin}, style=style)
     await pin_check_passes(charger, other_pin(pin))
     leaks = [e.method for e in recorded if pin in where_a_secret_could_show(e)]
@@ -213,10 +240,11 @@ async def test_6_35_recorded_exchanges_never_show_the_pin(charger: ChargerClient
 
 
 async def test_6_26_recorded_exchanges_never_show_the_ap_password(charger: ChargerClient, restore_ap_password: str,
-                                                                  recorded: list[Exchange]) -> None:
+                                                                  recorded: list[Exchange],
+                                                                  transports: Transports) -> None:
     cover(AP_SET)
     secret = "HIL-secret-pw-7319"
-    for style in RequestStyle:
+    for style in offered_styles(transports):
         assert await charger.call(AP_SET.name, {"password": secret}, style=style) is True
     leaks = [e.method for e in recorded if secret in e.to_json() or secret in e.summary()]
     assert recorded and not leaks, f"the AP password appears in clear in {len(leaks)} recorded exchange(s)"

@@ -20,6 +20,7 @@ from fixtures.snapshot import dynamic_current_of
 from instruments.charger_rpc import ChargerClient, DeviceError, RawReply, RequestStyle
 from instruments.charger_rpc.styles import build
 from reports.allure_support import ambiguity, cover
+from suites.api.support import ConfigValueForm, label, reading
 from suites.spec import AMBIGUITIES_BY_ID, KEYS_BY_NAME, METHODS, METHODS_BY_NAME, RANGE
 
 pytestmark = [pytest.mark.api, pytest.mark.framing]
@@ -31,21 +32,25 @@ URL_STYLES = (RequestStyle.URL_POST, RequestStyle.URL_GET)
 UNKNOWN_METHODS = ("No_such.Method", "Charger_info.Gett")
 NOTIFICATION_APPLY_S = 2.0  # device s for a notification's effect to show; a lab decision, not from the spec
 
-# --- spec ambiguity "framing_error_codes": which codes are defensible for which framing fault ----------
+# --- spec ambiguities framing_error_codes / unknown_method_code: the defensible codes per fault ----------
 FRAMING = "framing_error_codes"
-_JSONRPC_CODES, _VENDOR_CODES, _TRANSPORT = AMBIGUITIES_BY_ID[FRAMING].readings
+Accepted = dict[int, tuple[str, str]]
 
 
-def _codes(reading: str, *codes: int) -> dict[int, tuple[str, str]]:
-    return {code: (FRAMING, f"code {code}: {reading}") for code in codes}
+def _codes(ambiguity_id: str, name: str, *codes: int) -> Accepted:
+    return {code: label(ambiguity_id, name) for code in codes}
 
 
-PARSE_ERROR_CODES = {**_codes(_JSONRPC_CODES, -32700), **_codes(_VENDOR_CODES, -2)}
-INVALID_REQUEST_CODES = {**_codes(_JSONRPC_CODES, -32600), **_codes(_VENDOR_CODES, -2)}
+PARSE_ERROR_CODES = {**_codes(FRAMING, "jsonrpc", -32700), **_codes(FRAMING, "vendor", -2)}
+INVALID_REQUEST_CODES = {**_codes(FRAMING, "jsonrpc", -32600), **_codes(FRAMING, "vendor", -2)}
 # Params that are not an object: JSON-RPC's invalid request / invalid params, or the vendor's -2 / -5.
-BAD_PARAMS_CODES = {**_codes(_JSONRPC_CODES, -32600, -32602), **_codes(_VENDOR_CODES, -2, -5)}
-UNKNOWN_METHOD_CODES = {**_codes(_JSONRPC_CODES, -32601), **_codes(_VENDOR_CODES, -1, -6),
-                        **_codes(_TRANSPORT, 404)}
+BAD_PARAMS_CODES = {**_codes(FRAMING, "jsonrpc", -32600, -32602), **_codes(FRAMING, "vendor", -2, -5)}
+UNKNOWN_METHOD = "unknown_method_code"
+UNKNOWN_METHOD_CODES = {**_codes(UNKNOWN_METHOD, "code_404", 404), **_codes(UNKNOWN_METHOD, "jsonrpc_32601", -32601),
+                        **_codes(UNKNOWN_METHOD, "general_fail", -1), **_codes(UNKNOWN_METHOD, "unknown_key", -6)}
+# An empty or non-string method: an invalid request, or looked up and not found (method_name_invalid).
+BAD_METHOD_NAME_CODES = {**{c: label("method_name_invalid", "invalid_request") for c in INVALID_REQUEST_CODES},
+                         **{c: label("method_name_invalid", "unknown_method") for c in UNKNOWN_METHOD_CODES}}
 
 # Two frame families share POST /rpc: the Mongoose/Shelly frame and a plain JSON-RPC 2.0 request.
 FAMILIES = {
@@ -125,8 +130,10 @@ async def dynamic_current(charger: ChargerClient) -> Any:
 
 # --- request styles, ids, addressing -----------------------------------------------------------------
 @pytest.mark.parametrize("style", list(RequestStyle), ids=lambda s: s.value)
-async def test_1_getter_answers_in_every_request_style(charger: ChargerClient, style: RequestStyle) -> None:
+async def test_1_getter_answers_in_every_request_style(charger: ChargerClient, style: RequestStyle,
+                                                       style_offered: Any) -> None:
     cover(SECTION)
+    style_offered(style)
     result = await charger.call(GETTER.name, style=style)  # the client checks id, dst and form per style
     assert isinstance(result, dict) and isinstance(result.get("device_id"), str) and result["device_id"], (
         f"{GETTER.name} in style {style.value} answered {result!r}; {charger.exchanges[-1].summary()}")
@@ -162,12 +169,56 @@ async def test_1_jsonrpc_version_echo_is_labelled(charger: ChargerClient) -> Non
     summary = charger.exchanges[-1].summary()
     assert reply.get("id") == 12 and "result" in reply and "error" not in reply, (
         f"a JSON-RPC 2.0 request to a getter must get its result; {summary}")
-    echoed, not_echoed = AMBIGUITIES_BY_ID["jsonrpc_version_echo"].readings
     if "jsonrpc" in reply:
         assert reply["jsonrpc"] == "2.0", f"reply claims jsonrpc {reply['jsonrpc']!r}, not '2.0'; {summary}"
-        ambiguity("jsonrpc_version_echo", echoed)
+        ambiguity(*label("jsonrpc_version_echo", "echoed"))
     else:
-        ambiguity("jsonrpc_version_echo", not_echoed)
+        ambiguity(*label("jsonrpc_version_echo", "not_echoed"))
+
+
+async def test_1_null_id_is_answered_with_null_or_taken_as_a_notification(charger: ChargerClient) -> None:
+    """JSON-RPC 2.0 §4.1: only a request *without* an id member is a notification; a Mongoose-OS frame
+    parser reads a null id as none (ambiguity null_id_frame).  Either way, never a reply with another id."""
+    cover(SECTION)
+    reply = await post_frame(charger, FAMILIES["frame"](None, GETTER.name))
+    if reply.status < 300 and not reply.text.strip():
+        ambiguity(*label("null_id_frame", "notification"))
+        return
+    frame = frame_reply(reply)
+    assert "id" in frame and frame["id"] is None and "result" in frame, (
+        f"a request with id null must be answered with id null and its result, or not at all; "
+        f"{reply.exchange.summary()}")
+    ambiguity(*label("null_id_frame", "answered"))
+
+
+async def test_1_null_params_are_no_params_or_invalid(charger: ChargerClient) -> None:
+    """"params": null is no structured value (JSON-RPC 2.0 §4.2): a getter answers (taken as no params) or
+    the frame is refused as invalid params (ambiguity null_params_frame)."""
+    cover(SECTION)
+    raw = await post_frame(charger, FAMILIES["frame"](14, GETTER.name, params=None))
+    reply = frame_reply(raw)
+    assert reply.get("id") == 14, f"reply does not echo id 14; {raw.exchange.summary()}"
+    if "result" in reply:
+        assert isinstance(reply["result"], dict) and "device_id" in reply["result"], raw.exchange.summary()
+        ambiguity(*label("null_params_frame", "as_omitted"))
+        return
+    assert_error_frame(raw, BAD_PARAMS_CODES)
+    ambiguity(*label("null_params_frame", "rejected"))
+
+
+async def test_1_batch_is_refused_as_one_error_or_served_whole(charger: ChargerClient) -> None:
+    """JSON-RPC 2.0 §6 batches are not in the RPC list (ambiguity batch_request): an array gets one error
+    object (not a frame), or an array holding one reply per request, each echoing its id."""
+    cover(SECTION)
+    batch = [FAMILIES["frame"](41, GETTER.name), FAMILIES["frame"](42, "Sw_version.Get")]
+    reply = await post_frame(charger, batch, label="batch")
+    if isinstance(reply.json, list):
+        assert reply.status == 200 and sorted(r.get("id") for r in reply.json if isinstance(r, dict)) == [41, 42] \
+            and all("result" in r for r in reply.json), f"a served batch answers each request; {reply.exchange.summary()}"
+        ambiguity(*label("batch_request", "served"))
+        return
+    assert_error_frame(reply, INVALID_REQUEST_CODES)
+    ambiguity(*label("batch_request", "rejected"))
 
 
 # --- errors on POST /rpc ----------------------------------------------------------------------------
@@ -187,8 +238,8 @@ MALFORMED = {
     "JSON string, not a frame": (b'"Device_id.Get"', INVALID_REQUEST_CODES),
     "JSON number, not a frame": (b"42", INVALID_REQUEST_CODES),
     "frame without method": ({"id": 22, "src": SRC}, INVALID_REQUEST_CODES),
-    "method not a string": ({"id": 23, "src": SRC, "method": 42}, INVALID_REQUEST_CODES),
-    "empty method": ({"id": 24, "src": SRC, "method": ""}, INVALID_REQUEST_CODES),
+    "method not a string": ({"id": 23, "src": SRC, "method": 42}, BAD_METHOD_NAME_CODES),
+    "empty method": ({"id": 24, "src": SRC, "method": ""}, BAD_METHOD_NAME_CODES),
 }
 
 
@@ -215,24 +266,12 @@ async def test_1_params_not_an_object_is_rejected_and_not_executed(charger: Char
 
 
 # --- notifications ----------------------------------------------------------------------------------
-async def app_config_value_form(charger: ChargerClient, key: str, value: Any) -> Any:
-    """The form of config_value the charger takes for ``key`` (ambiguity config_value_type): try native."""
-    only_strings = AMBIGUITIES_BY_ID["config_value_type"].readings[0]
-    try:
-        await charger.call("App_config.Set", {"config_key": key, "config_value": value})
-    except DeviceError as error:
-        assert error.code == -5, f"App_config.Set of {key}={value!r} (its current value) failed: {error}"
-        await charger.call("App_config.Set", {"config_key": key, "config_value": json.dumps(value)})
-        ambiguity("config_value_type", only_strings)
-        return json.dumps
-    return lambda v: v
-
-
-async def test_1_notification_is_executed_and_gets_no_reply(charger: ChargerClient, bench: Bench) -> None:
+async def test_1_notification_is_executed_and_gets_no_reply(charger: ChargerClient, bench: Bench,
+                                                            config_value_form: ConfigValueForm) -> None:
     cover(SECTION)
     key = KEYS_BY_NAME["led_max_brightness"]
     current = (await app_config(charger))[key.name]
-    form = await app_config_value_form(charger, key.name, current)  # a no-op call that learns the form
+    form = config_value_form  # the config_value form the charger takes (ambiguity config_value_type)
     target = 55 if current != 55 else 56
     notification = {"src": SRC, "method": "App_config.Set",
                     "params": {"config_key": key.name, "config_value": form(target)}}
@@ -252,8 +291,9 @@ CASINGS = {"lower": str.lower, "upper": str.upper, "mixed": str.swapcase}
 @pytest.mark.parametrize("style", (RequestStyle.FRAME, RequestStyle.URL_POST), ids=lambda s: s.value)
 @pytest.mark.parametrize("casing", list(CASINGS))
 async def test_1_method_names_match_case_insensitively(charger: ChargerClient, casing: str,
-                                                       style: RequestStyle) -> None:
+                                                       style: RequestStyle, style_offered: Any) -> None:
     cover(SECTION)
+    style_offered(style)
     name = CASINGS[casing](GETTER.name)
     result = await charger.call(name, style=style)
     assert isinstance(result, dict) and "device_id" in result, (
@@ -273,17 +313,23 @@ def bare_error_code(reply: RawReply) -> int:
 
 @pytest.mark.parametrize("name", UNKNOWN_METHODS)
 @pytest.mark.parametrize("style", URL_STYLES, ids=lambda s: s.value)
-async def test_1_url_unknown_method_is_http_404(charger: ChargerClient, style: RequestStyle, name: str) -> None:
-    cover(SECTION)
+async def test_1_url_unknown_method_is_http_404(charger: ChargerClient, style: RequestStyle, name: str,
+                                                style_offered: Any) -> None:
+    cover(SECTION)  # field facts §1: "on error the bare error object with HTTP 500 (404 for an unknown method)"
+    style_offered(style)
     reply = await send_in_style(charger, style, name, None)
     assert reply.status == 404, f"unknown method on /rpc/<Method> must be HTTP 404; {reply.exchange.summary()}"
     code = bare_error_code(reply)
-    ambiguity(FRAMING, f"code {code}: {_TRANSPORT}")
+    assert code in UNKNOWN_METHOD_CODES, (f"unknown method answered code {code}, none of "
+                                          f"{sorted(UNKNOWN_METHOD_CODES)}; {reply.exchange.summary()}")
+    ambiguity(*UNKNOWN_METHOD_CODES[code])
 
 
 @pytest.mark.parametrize("style", URL_STYLES, ids=lambda s: s.value)
-async def test_1_url_error_is_http_500_with_the_exact_code(charger: ChargerClient, style: RequestStyle) -> None:
+async def test_1_url_error_is_http_500_with_the_exact_code(charger: ChargerClient, style: RequestStyle,
+                                                           style_offered: Any) -> None:
     cover(SECTION)
+    style_offered(style)
     setter = METHODS_BY_NAME["Install_current.Set"]
     param = setter.params[0]
     before = (await app_config(charger))["install_current"]
@@ -310,8 +356,9 @@ GET_CASES = {
 
 
 @pytest.mark.parametrize("case", list(GET_CASES))
-async def test_1_url_get_takes_json_query_values(charger: ChargerClient, case: str) -> None:
+async def test_1_url_get_takes_json_query_values(charger: ChargerClient, case: str, style_offered: Any) -> None:
     cover(SECTION)
+    style_offered(RequestStyle.URL_GET)
     name, params, read, expected = GET_CASES[case]
     result = await charger.call(name, params, style=RequestStyle.URL_GET)
     assert result is True, f"{name} via GET answered {result!r}; {charger.exchanges[-1].summary()}"

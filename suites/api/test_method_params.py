@@ -23,8 +23,8 @@ import pytest
 from fixtures.snapshot import dynamic_current_of
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.support import label
 from suites.spec import (
-    AMBIGUITIES_BY_ID,
     JSON_FORMAT,
     KEY_FORMAT,
     KEYS_BY_NAME,
@@ -94,7 +94,8 @@ async def tag_params(charger: ChargerClient, request: Request) -> dict[str, Any]
 
 async def app_set_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
     current = (await charger.call("App_config.Get"))["led_max_brightness"]
-    return {"config_key": "led_max_brightness", "config_value": _other(current, 55)}
+    form = request.getfixturevalue("config_value_form")  # the form this charger takes (config_value_type)
+    return {"config_key": "led_max_brightness", "config_value": form(_other(current, 55))}
 
 
 async def install_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
@@ -156,22 +157,23 @@ assert {m.name for m in PARAM_METHODS} == set(TARGETS), "every method with param
 
 # --- which codes chapter 3 names, and which an ambiguity's readings also allow ----------------------------
 Accepted = dict[int, "tuple[str, str] | None"]
-# (ambiguity, situation) -> {code: index of the reading that code stands for}
-READING_CODES: dict[tuple[str, str], dict[int, int]] = {
-    ("missing_or_extra_param_code", "missing"): {JSON_FORMAT: 0, -1: 1},
-    ("schedule_validation_codes", "missing"): {JSON_FORMAT: 0, KEY_FORMAT: 1, -1: 2},
-    ("schedule_validation_codes", "type"): {KEY_FORMAT: 1, -1: 2},
+# (ambiguity, situation) -> {code: name of the reading that code stands for}
+READING_CODES: dict[tuple[str, str], dict[int, str]] = {
+    ("missing_param_code", "missing"): {JSON_FORMAT: "json_format", -1: "general_fail"},
+    ("schedule_validation_codes", "missing"): {JSON_FORMAT: "range_4_missing_2", KEY_FORMAT: "format_5",
+                                               -1: "general_fail"},
+    ("schedule_validation_codes", "type"): {KEY_FORMAT: "format_5", -1: "general_fail"},
 }
 # A JSON null is a wrong type (-5) or, read as an absent param, -2 (ambiguity null_param_code).
-NULL_AS_MISSING = ("null_param_code", AMBIGUITIES_BY_ID["null_param_code"].readings[1])
+NULL_AS_MISSING = label("null_param_code", "json_format")
 
 
 def accepted_codes(method: Method, param: Param, situation: str, code: int) -> Accepted:
     accepted: Accepted = {code: None}
     for subject in (method.name, f"{method.name}/{param.name}"):
         for amb in ambiguities_for(subject):
-            for other, index in READING_CODES.get((amb.id, situation), {}).items():
-                accepted[other] = (amb.id, AMBIGUITIES_BY_ID[amb.id].readings[index])
+            for other, name in READING_CODES.get((amb.id, situation), {}).items():
+                accepted[other] = label(amb.id, name)
     return accepted
 
 
@@ -310,10 +312,51 @@ async def test_6_4_app_config_set_config_value_forms_follow_a_listed_reading(cha
             seen = (await charger.call("App_config.Get"))[key.name]
             assert seen == int(value), f"config_value {value!r} answered true but {key.name} reads {seen!r}"
             outcomes[form] = True
-    only_strings, both, only_native = AMBIGUITIES_BY_ID["config_value_type"].readings
-    accepted, rejected = AMBIGUITIES_BY_ID["config_value_numeric_string"].readings
-    chosen = {(False, True): only_strings, (True, True): both, (True, False): only_native}.get(
+    chosen = {(False, True): "string_only", (True, True): "both", (True, False): "native_only"}.get(
         (outcomes["native"], outcomes["string"]))
     assert chosen is not None, f"{key.name} took config_value in neither form (native int or string)"
-    ambiguity("config_value_type", chosen)
-    ambiguity("config_value_numeric_string", accepted if outcomes["string"] else rejected)
+    ambiguity(*label("config_value_type", chosen))
+
+
+# --- params a method does not document (ambiguity extra_params) -------------------------------------------
+EXTRA = {"hil_undocumented": 1}
+EXTRA_REFUSED = {UNKNOWN_KEY: label("extra_params", "rejected"), JSON_FORMAT: label("extra_params", "rejected")}
+
+
+async def test_3_undocumented_param_to_a_getter_is_ignored_or_refused(charger: ChargerClient) -> None:
+    """A 'No parameters' getter given a param: answered as if it were absent, or refused with -6/-2."""
+    getter = METHODS_BY_NAME["Device_id.Get"]
+    cover(getter)
+    expected = await charger.call(getter.name)
+    try:
+        result = await charger.call(getter.name, dict(EXTRA))
+    except DeviceError as error:
+        assert error.code in EXTRA_REFUSED, (f"{getter.label} with an undocumented param answered {error.code}, "
+                                             f"expected its result or one of {sorted(EXTRA_REFUSED)}; {error}")
+        ambiguity(*EXTRA_REFUSED[error.code])
+        return
+    assert result == expected, f"{getter.label} with an undocumented param answered {result!r}, not {expected!r}"
+    ambiguity(*label("extra_params", "ignored"))
+
+
+async def test_3_undocumented_param_to_a_setter_is_ignored_or_refused_whole(
+        charger: ChargerClient, request: Request) -> None:
+    """A setter given an undocumented param next to its own: executed as if absent, or refused with -6/-2 and
+    not executed at all."""
+    setter = METHODS_BY_NAME["Dynamic_current.Set"]
+    cover(setter)
+    target = TARGETS[setter.name]
+    params = {**await target.valid(charger, request), **EXTRA}
+    before = await target.read(charger, request)
+    try:
+        result = await charger.call(setter.name, params)
+    except DeviceError as error:
+        assert error.code in EXTRA_REFUSED, (f"{setter.label} with an undocumented param answered {error.code}, "
+                                             f"expected true or one of {sorted(EXTRA_REFUSED)}; {error}")
+        assert await target.read(charger, request) == before, f"a refused {setter.label} {params!r} changed state"
+        ambiguity(*EXTRA_REFUSED[error.code])
+        return
+    assert result is True, f"{setter.label} {params!r} answered {result!r}"
+    seen = await target.read(charger, request)
+    assert all(v == params["dynamic_current"] for v in seen.values()), f"{setter.label} {params!r}: read {seen!r}"
+    ambiguity(*label("extra_params", "ignored"))

@@ -21,6 +21,7 @@ import pytest_asyncio
 from fixtures.snapshot import dynamic_current_of
 from instruments.charger_rpc import ChargerClient, DeviceError, Exchange
 from reports.allure_support import ambiguity, attach_exchange, cover
+from suites.api.support import ConfigValueForm, label
 from suites.spec import (
     AMBIGUITIES_BY_ID,
     KEYS_BY_NAME,
@@ -84,73 +85,54 @@ def field_problems(field: Field, value: Any) -> list[str]:
     return problems
 
 
-def from_string(field: Field, value: str) -> Any:
-    """A value reported as a string, converted to the field's documented type (or MISSING)."""
-    try:
-        if field.type is JsonType.BOOL:
-            return {"true": True, "false": False}.get(value, MISSING)
-        if field.type is JsonType.INTEGER:
-            return int(value)
-        if field.type is JsonType.DOUBLE:
-            return float(value)
-    except ValueError:
-        return MISSING
-    return MISSING
-
-
 # --- readings of the ambiguities that concern a field's value ------------------------------------------
 # Each tolerance takes (field, value) and returns (value left to check, reading) when the ambiguity
 # explains the value, or None when it does not apply; a value it explains away (None, '') is not checked.
 Tolerance = Callable[[Field, Any], "tuple[Any, str] | None"]
 
 
+def _reading(ambiguity_id: str, name: str) -> str:
+    return label(ambiguity_id, name)[1]
+
+
 def _null_string(field: Field, value: Any) -> tuple[Any, str] | None:
-    null, empty, _omitted = readings("null_string_defaults")
     if value is None:
-        return MISSING, null
+        return MISSING, _reading("null_string_defaults", "json_null")
     if value == "":
-        return MISSING, empty
+        return MISSING, _reading("null_string_defaults", "empty_string")
     return None
 
 
-def _values_as_strings(field: Field, value: Any) -> tuple[Any, str] | None:
-    if field.type is JsonType.STRING or not isinstance(value, str):
-        return None
-    converted = from_string(field, value)
-    return None if converted is MISSING else (converted, readings("app_config_get_value_types")[1])
-
-
 def _serial_number(field: Field, value: Any) -> tuple[Any, str] | None:
-    _same, string_key, short = readings("serial_number_type_mismatch")
     if field.type is JsonType.INTEGER and isinstance(value, str) and value.isdigit():
-        return int(value), string_key
+        return int(value), _reading("serial_number_type_mismatch", "string_key")
     if field.type is JsonType.STRING and isinstance(value, str) and value.isdigit() and int(value) < 100_000:
-        return value.zfill(6), short
+        return value.zfill(6), _reading("serial_number_type_mismatch", "unpadded")
     return None
 
 
 def _connected_phase_zero(field: Field, value: Any) -> tuple[Any, str] | None:
-    return (MISSING, readings("connected_phase_default_out_of_range")[0]) if value == 0 else None
+    # 0 is the documented factory value outside 1-3 (whether App_config.Set takes it back is judged in
+    # test_app_config_keys); a unit reporting 1 from the factory needs no tolerance.
+    return (MISSING, _reading("connected_phase_default_out_of_range", "zero_rejected")) if value == 0 else None
 
 
 def _bssid(field: Field, value: Any) -> tuple[Any, str] | None:
-    omitted, empty, null = readings("bssid_unknown")
     if value is MISSING:
-        return MISSING, omitted
+        return MISSING, _reading("bssid_unknown", "omitted")
     if value is None:
-        return MISSING, null
-    return (MISSING, empty) if value == "" else None
+        return MISSING, _reading("bssid_unknown", "null")
+    return (MISSING, _reading("bssid_unknown", "empty")) if value == "" else None
 
 
 def _device_id(field: Field, value: Any) -> tuple[Any, str] | None:
-    serial_digits, padded, any_string = readings("device_id_format")
     if not isinstance(value, str):
         return None
     if re.fullmatch(r"1p7k_[0-9]{6}", value):
-        return value, padded
+        return value, _reading("device_id_format", "padded")
     if re.fullmatch(r"1p7k_[0-9]+", value):
-        return value, serial_digits
-    return MISSING, any_string
+        return value, _reading("device_id_format", "serial_digits")
+    return None  # any other string: no defensible reading (the dropped readings of device_id_format)
 
 
 def _phase_arrays(field: Field, value: Any) -> tuple[Any, str] | None:
@@ -167,7 +149,6 @@ def _energy_type(field: Field, value: Any) -> tuple[Any, str] | None:
 
 TOLERANCES: dict[str, Tolerance] = {
     "null_string_defaults": _null_string,
-    "app_config_get_value_types": _values_as_strings,
     "serial_number_type_mismatch": _serial_number,
     "connected_phase_default_out_of_range": _connected_phase_zero,
     "bssid_unknown": _bssid,
@@ -210,10 +191,9 @@ def field_value(method: Method, field: Field, result: dict[str, Any]) -> Any:
     """The field's value in a getter's answer (MISSING if absent), under either spelling of 6.19's key."""
     name = field.name
     if "dynamic_current_trailing_space" in ambiguity_ids(method, field):
-        typo, as_written = readings("dynamic_current_trailing_space")
         spaced, bare = name, name.strip()
         if spaced in result or bare in result:
-            ambiguity("dynamic_current_trailing_space", as_written if spaced in result else typo)
+            ambiguity(*label("dynamic_current_trailing_space", "with_space" if spaced in result else "typo"))
             name = spaced if spaced in result else bare
     return result.get(name, MISSING)
 
@@ -247,7 +227,7 @@ async def test_6_getter_field_matches_spec(answers: dict[str, Answer], method: M
     key = settable_key(method, field)
     if value is MISSING and key is not None:
         # Omitting an *unset* string is a listed reading; a key that holds a value must be reported.
-        charger = charger_session  # the read-only tests share it; this branch clears what it sets
+        charger = charger_session  # the read-only tests share it; this branch puts NULL back itself
         wanted = set_value_for(key)
         await charger.call("App_config.Set", {"config_key": key, "config_value": wanted})
         try:
@@ -255,10 +235,27 @@ async def test_6_getter_field_matches_spec(answers: dict[str, Answer], method: M
             summary = charger.exchanges[-1].summary()
             assert value == wanted, (f"{method.label} omits {field.name!r} even after it was set to "
                                      f"{wanted!r} (read {value!r}); {summary}")
-            ambiguity("null_string_defaults", readings("null_string_defaults")[2])
+            ambiguity(*label("null_string_defaults", "omitted"))
         finally:
-            await charger.call("App_config.Set", {"config_key": key, "config_value": ""})
+            await put_back_null(charger, key)
     check_field(method, field, value, summary)
+
+
+async def put_back_null(charger: ChargerClient, key: str) -> None:
+    """Put an omitted (NULL) string key back to NULL: by "" or by null (ambiguity null_string_set_back).
+    A charger with no way back keeps the value; that is labelled and attached, never silent."""
+    for name, value in (("empty_clears", ""), ("null_clears", None)):
+        try:
+            await charger.call("App_config.Set", {"config_key": key, "config_value": value})
+        except DeviceError:
+            continue
+        if key not in await charger.call("App_config.Get"):
+            ambiguity(*label("null_string_set_back", name))
+            return
+    ambiguity(*label("null_string_set_back", "refused"))
+    allure.attach(json.dumps({"key": key, "left_at": (await charger.call("App_config.Get")).get(key)}),
+                  name=f"{key} could not be put back to NULL (charger offers no way back)",
+                  attachment_type=allure.attachment_type.JSON)
 
 
 @pytest.mark.parametrize("method", GETTERS, ids=lambda m: m.label)
@@ -283,7 +280,7 @@ UNKNOWN_METHOD_CODES = (-32601, 404, -1, -6)  # the framing_error_codes readings
 async def test_6_11_deprecated_serial_number_is_served_as_documented_or_removed(
         charger: ChargerClient, field: Field) -> None:
     cover(SERIAL)
-    served, removed = readings("deprecated_method_served")
+    served, removed = (label("deprecated_method_served", name)[1] for name in ("served", "removed"))
     try:
         result = await charger.call(SERIAL.name)
     except DeviceError as error:
@@ -314,9 +311,11 @@ async def _same_dynamic_current(charger: ChargerClient, request: pytest.FixtureR
 
 
 async def _same_app_key(charger: ChargerClient, request: pytest.FixtureRequest) -> dict[str, Any]:
-    # A string key with a string value: every reading of ambiguity config_value_type takes it.
-    value = (await charger.call("App_config.Get")).get("charger_alias")
-    return {"config_key": "charger_alias", "config_value": value or ""}
+    # An integer key at the value it holds, in the config_value form this charger takes (config_value_type);
+    # a NULL string key could not be re-sent as itself on every reading of null_string_set_back.
+    form: ConfigValueForm = request.getfixturevalue("config_value_form")
+    value = (await charger.call("App_config.Get"))["led_max_brightness"]
+    return {"config_key": "led_max_brightness", "config_value": form(value)}
 
 
 async def _same_schedule(charger: ChargerClient, request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from fixtures.clock import WaitTimeout
 from fixtures.snapshot import dynamic_current_of, restore_snapshot, take_snapshot
 from instruments.charger_rpc import ChargerClient, ChargerUnreachable, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.support import ConfigValueForm, label
 from suites.spec import APP_KEYS, METHODS_BY_NAME, ConfigKey, JsonType
 
 pytestmark = [pytest.mark.api, pytest.mark.config, pytest.mark.destructive, pytest.mark.needs("destructive")]
@@ -78,12 +79,13 @@ async def _device_id_or_down(charger: ChargerClient) -> str | None:
         return None
 
 
-async def reset_and_return(charger: ChargerClient, bench: Bench, method: str, *, must_go_down: bool) -> ResetOutcome:
+async def reset_and_return(charger: ChargerClient, bench: Bench, method: str, *, must_go_down: bool,
+                           form: ConfigValueForm) -> ResetOutcome:
     """Set every key to its PERSIST_VALUE, call the reset, wait for the charger to go and come back."""
     outcome = ResetOutcome()
     for name, value in PERSIST_VALUE.items():
         try:  # a refused value is reported per key, by the check of ``before``
-            await charger.call("App_config.Set", {"config_key": name, "config_value": value})
+            await charger.call("App_config.Set", {"config_key": name, "config_value": form(value)})
         except DeviceError:
             pass
     await charger.call("Dynamic_current.Set", {"dynamic_current": DYNAMIC_CURRENT})
@@ -134,12 +136,12 @@ def _key_cases() -> list[Any]:
 
 @asynccontextmanager
 async def reset_then_restore(bench: Bench, charger: ChargerClient, method: str, *, must_go_down: bool,
-                             credentials: bool) -> AsyncIterator[ResetOutcome]:
+                             credentials: bool, form: ConfigValueForm) -> AsyncIterator[ResetOutcome]:
     """Run one reset for a whole class of checks, then put the charger back as it was found."""
     _destructive_bench(bench)
     snapshot = await take_snapshot(charger)
     try:
-        yield await reset_and_return(charger, bench, method, must_go_down=must_go_down)
+        yield await reset_and_return(charger, bench, method, must_go_down=must_go_down, form=form)
     finally:
         await bench.clock.wait_for(lambda: _device_id_or_down(charger), lambda seen: seen is not None,
                                    within_s=BACK_WITHIN_S, what="the charger answering before the restore")
@@ -150,16 +152,18 @@ async def reset_then_restore(bench: Bench, charger: ChargerClient, method: str, 
 
 # Class-scoped: one reset per class, judged by many tests.
 @pytest_asyncio.fixture(scope="class")
-async def device_reset(bench: Bench, charger_session: ChargerClient) -> AsyncIterator[ResetOutcome]:
+async def device_reset(bench: Bench, charger_session: ChargerClient,
+                       config_value_form: ConfigValueForm) -> AsyncIterator[ResetOutcome]:
     async with reset_then_restore(bench, charger_session, "Device.Reset", must_go_down=True,
-                                  credentials=False) as outcome:
+                                  credentials=False, form=config_value_form) as outcome:
         yield outcome
 
 
 @pytest_asyncio.fixture(scope="class")
-async def factory_reset(bench: Bench, charger_session: ChargerClient) -> AsyncIterator[ResetOutcome]:
+async def factory_reset(bench: Bench, charger_session: ChargerClient,
+                        config_value_form: ConfigValueForm) -> AsyncIterator[ResetOutcome]:
     async with reset_then_restore(bench, charger_session, "Factory.Reset", must_go_down=False,
-                                  credentials=True) as outcome:
+                                  credentials=True, form=config_value_form) as outcome:
         yield outcome
 
 
@@ -193,9 +197,11 @@ class TestDeviceReset:
         param = METHODS_BY_NAME["Dynamic_current.Set"].params[0]
         assert JsonType.INTEGER.accepts(after) and param.minimum <= after <= param.maximum, (
             f"Dynamic_current.Get after Device.Reset: {after!r}, not an integer {param.minimum}-{param.maximum}")
-        what = "persisted" if after == DYNAMIC_CURRENT else f"volatile, back to {after}"
-        # No ambiguity covers this yet (proposed: dynamic_current_volatile, 6.18); closest existing id.
-        ambiguity("dynamic_current_volatile", f"dynamic_current across Device.Reset: {what}")
+        # Persisted (13 again) or volatile back to 32 A, no dynamic limit (ambiguity dynamic_current_volatile;
+        # back to 0 A is ruled out by headless "just plug in the connector and it will charge").
+        assert after in (DYNAMIC_CURRENT, param.maximum), (
+            f"Dynamic_current.Get after Device.Reset: {after}, neither the {DYNAMIC_CURRENT} set nor {param.maximum}")
+        ambiguity(*label("dynamic_current_volatile", "persisted" if after == DYNAMIC_CURRENT else "volatile_32"))
 
 
 class TestFactoryReset:
@@ -214,11 +220,11 @@ class TestFactoryReset:
             f"{key.name}={PERSIST_VALUE[key.name]!r} did not read back before the reset")
         if key.default is None:  # NULL in chapter 4
             if key.name not in factory_reset.after:
-                ambiguity("null_string_defaults", "key omitted from the answer")
+                ambiguity(*label("null_string_defaults", "omitted"))
                 return
             got = factory_reset.after[key.name]
             assert got in ("", None), f"{key.name} after Factory.Reset: {got!r}, expected NULL (null or \"\")"
-            ambiguity("null_string_defaults", "JSON null" if got is None else "empty string")
+            ambiguity(*label("null_string_defaults", "json_null" if got is None else "empty_string"))
             return
         assert key.name in factory_reset.after, f"App_config.Get lacks {key.name} after Factory.Reset"
         got = factory_reset.after[key.name]
@@ -227,10 +233,8 @@ class TestFactoryReset:
             assert matches(key, got, key.default) or matches(key, got, int(key.minimum)), (
                 f"{key.name} after Factory.Reset: {got!r}, expected the documented {key.default!r} "
                 f"(or {int(key.minimum)} per ambiguity connected_phase_default_out_of_range)")
-            ambiguity("connected_phase_default_out_of_range",
-                      "0 is a legitimate 'not configured' value that only the getters report; "
-                      "App_config.Set rejects 0 with -4" if got == key.default
-                      else "the documented default is wrong and a fresh charger reports 1")
+            ambiguity(*label("connected_phase_default_out_of_range",
+                             "zero_rejected" if got == key.default else "fresh_reports_1"))
             return
         assert matches(key, got, key.default), (
             f"{key.name} after Factory.Reset: {got!r}, documented default {key.default!r} ({key.type.value})")

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from instruments.charger_rpc import ChargerClient
+from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.support import label
 from suites.spec import (
-    AMBIGUITIES_BY_ID,
     JSON_FORMAT,
     KEY_FORMAT,
     METHODS_BY_NAME,
@@ -46,12 +46,12 @@ BASELINE = [{"start_d": 2, "start_h": 1, "start_m": 2, "end_d": 2, "end_h": 3, "
 TEMPLATE = {"start_d": 4, "start_h": 18, "start_m": 30, "end_d": 4, "end_h": 21, "end_m": 0, "current": 20,
             "lb_mode": 1}
 
-_RANGE_OR_MISSING, _KEY_FORMAT, _GENERAL = AMBIGUITIES_BY_ID["schedule_validation_codes"].readings
-OUT_OF_RANGE = {RANGE: ("schedule_validation_codes", _RANGE_OR_MISSING),
-                KEY_FORMAT: ("schedule_validation_codes", _KEY_FORMAT), -1: ("schedule_validation_codes", _GENERAL)}
-MISSING_FIELD = {JSON_FORMAT: ("schedule_validation_codes", _RANGE_OR_MISSING),
-                 KEY_FORMAT: ("schedule_validation_codes", _KEY_FORMAT), -1: ("schedule_validation_codes", _GENERAL)}
-WRONG_TYPE = {KEY_FORMAT: ("schedule_validation_codes", _KEY_FORMAT), -1: ("schedule_validation_codes", _GENERAL)}
+CODES = "schedule_validation_codes"
+OUT_OF_RANGE = {RANGE: label(CODES, "range_4_missing_2"), KEY_FORMAT: label(CODES, "format_5"),
+                -1: label(CODES, "general_fail")}
+MISSING_FIELD = {JSON_FORMAT: label(CODES, "range_4_missing_2"), KEY_FORMAT: label(CODES, "format_5"),
+                 -1: label(CODES, "general_fail")}
+WRONG_TYPE = {KEY_FORMAT: label(CODES, "format_5"), -1: label(CODES, "general_fail")}
 
 
 async def stored(charger: ChargerClient) -> Any:
@@ -123,7 +123,40 @@ async def test_6_31_empty_schedule_is_accepted_and_clears(charger: ChargerClient
     await store(charger, [])
     seen = await stored(charger)
     assert seen == [], f"an empty schedule read back as {seen!r}"
-    ambiguity("schedule_interval_rules", AMBIGUITIES_BY_ID["schedule_interval_rules"].readings[0])
+    # Both readings of schedule_interval_rules clear the schedule with an empty array.
+
+
+RULES = "schedule_interval_rules"
+STRICT_REFUSAL = {code: label(RULES, "strict") for code in (RANGE, KEY_FORMAT, -1)}
+ODD_SCHEDULES = {
+    # Sunday 22:00 to Monday 06:00: a night over the week end, ending "before" it starts.
+    "wrapping": [{"start_d": 7, "start_h": 22, "start_m": 0, "end_d": 1, "end_h": 6, "end_m": 0, "current": 16,
+                  "lb_mode": 1}],
+    "overlapping": [TEMPLATE, {**TEMPLATE, "start_h": 19, "end_h": 22, "current": 8}],
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_SCHEDULES))
+async def test_6_31_wrapping_or_overlapping_intervals_are_stored_as_sent_or_refused_whole(
+        charger: ChargerClient, case: str, expect_rpc_error: Any) -> None:
+    """Open in the spec (ambiguity schedule_interval_rules): stored exactly as sent, or refused with nothing
+    stored; never stored altered."""
+    cover(SET)
+    await store(charger, BASELINE)
+    schedule = ODD_SCHEDULES[case]
+    try:
+        result = await charger.call(SET.name, {"charging_schedule": schedule})
+    except DeviceError as error:
+        assert error.code in STRICT_REFUSAL, (f"a {case} schedule refused with {error.code}, none of "
+                                              f"{sorted(STRICT_REFUSAL)}; {error.exchange.summary()}")
+        ambiguity(*STRICT_REFUSAL[error.code])
+        seen = await stored(charger)
+        assert seen == BASELINE, f"after a refused {case} schedule the stored schedule changed to {seen!r}"
+        return
+    assert result is True, f"{SET.label} answered {result!r}; {charger.exchanges[-1].summary()}"
+    seen = await stored(charger)
+    assert seen == schedule, f"a {case} schedule was stored as {seen!r}, not as sent"
+    ambiguity(*label(RULES, "lenient"))
 
 
 # --- refused, and nothing stored ----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any, Literal, TypeVar
 
 from fixtures.bench import Bench
 from fixtures.profile import Limit
-from instruments.charger_rpc import ChargerClient, ChargerUnreachable, MalformedReply
+from instruments.charger_rpc import ChargerClient, ChargerUnreachable, DeviceError, MalformedReply
 from instruments.ev_simulator import EvSimulator
 from instruments.ev_simulator.interface import CpMeasurement
 from instruments.power_analyzer.scpi import InvalidReading
@@ -121,6 +121,36 @@ async def call_if_reachable(charger: ChargerClient, method: str, params: dict[st
         return await charger.call(method, params)
     except (ChargerUnreachable, MalformedReply):
         return None
+
+
+_NATIVE_CONFIG_VALUE: list[bool] = []  # learned once per run: does App_config.Set take native JSON values?
+KEY_FORMAT = -5  # spec chapter 3
+
+
+def _spelled(value: Any) -> Any:
+    """A value as an 'OCPP style' string (spec 6.4 types config_value as a string)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+async def app_config_set(charger: ChargerClient, key: str, value: Any) -> Any:
+    """App_config.Set as a bench *precondition*, in the form this charger takes (ambiguity
+    config_value_type, judged by the API suites): the native JSON value, or, when the charger answers
+    -5 key format to it, the 'OCPP style' string the spec types config_value as.  Learned once."""
+    if _NATIVE_CONFIG_VALUE and not _NATIVE_CONFIG_VALUE[0]:
+        return await charger.call("App_config.Set", {"config_key": key, "config_value": _spelled(value)})
+    try:
+        answer = await charger.call("App_config.Set", {"config_key": key, "config_value": value})
+    except DeviceError as error:
+        if error.code != KEY_FORMAT or _NATIVE_CONFIG_VALUE or _spelled(value) == value:
+            raise
+        answer = await charger.call("App_config.Set", {"config_key": key, "config_value": _spelled(value)})
+        _NATIVE_CONFIG_VALUE.append(False)
+        return answer
+    if not _NATIVE_CONFIG_VALUE and _spelled(value) != value:
+        _NATIVE_CONFIG_VALUE.append(True)
+    return answer
 
 
 # --- the CP line ------------------------------------------------------------------------------------
@@ -377,6 +407,7 @@ class ContactorTiming:
     armed: Bracket
     timer_s: float | None
     stimulus_armed: bool
+    line: tuple[tuple[Bracket, CpMeasurement], ...] = ()  # with ``watch_line``: the CP line at each poll
 
     def delays(self, since: Bracket | None = None) -> tuple[tuple[float, float] | None, tuple[float, float]]:
         """(EV simulator timer, polling) delay brackets from ``since`` (default: the stimulus)."""
@@ -414,7 +445,8 @@ class ContactorTiming:
 
 
 async def time_contactor(bench: Bench, ev: EvSimulator, stimulus: Callable[[], object], *, closed_after: bool,
-                         within_s: float, what: str, rearm: str | None = None) -> ContactorTiming:
+                         within_s: float, what: str, rearm: str | None = None,
+                         watch_line: bool = False) -> ContactorTiming:
     """Apply a stimulus, wait until the mains is ``closed_after``, and time the move two ways.
 
     A CP state command arms the EV simulator's contactor timer itself.  Any other stimulus (a diode
@@ -428,18 +460,29 @@ async def time_contactor(bench: Bench, ev: EvSimulator, stimulus: Callable[[], o
     if inspect.isawaitable(result):
         await result
     applied = Bracket(before, ev.device_time_s())
-    edge = await wait_edge(bench, ev, ev.mains_present, lambda present: present == closed_after, since=applied,
+    line: list[tuple[Bracket, CpMeasurement]] = []
+
+    def mains() -> bool:
+        """Mains presence, and with ``watch_line`` the CP line too (bracketed), at every poll."""
+        if watch_line:
+            read_before = ev.device_time_s()
+            cp = ev.measure_cp()
+            line.append((Bracket(read_before, ev.device_time_s()), cp))
+        return ev.mains_present()
+
+    edge = await wait_edge(bench, ev, mains, lambda present: present == closed_after, since=applied,
                            within_s=within_s, what=f"mains {'present' if closed_after else 'absent'} ({what})")
     delay_ms = ev.contactor_delay_ms()
     return ContactorTiming(what, applied, edge.at, armed or applied,
-                           None if delay_ms is None else delay_ms / 1000.0, stimulus_armed=armed is None)
+                           None if delay_ms is None else delay_ms / 1000.0, stimulus_armed=armed is None,
+                           line=tuple(line))
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
 __all__ = [
     "ANALYZER_ITEMS", "ANALYZER_UPDATE_S", "CHARGING_CURRENT_MIN_A", "DEFAULT_LOAD_A", "NO_CURRENT_A",
     "Bracket", "ContactorTiming", "Edge", "Observation", "SessionTrace",
-    "advertised_a", "astamp", "call_if_reachable", "charge", "charging_deadline_s", "check_limit", "hold_observed",
+    "advertised_a", "app_config_set", "astamp", "call_if_reachable", "charge", "charging_deadline_s", "check_limit", "hold_observed",
     "label_ambiguity", "limit", "observe", "pwm_on", "read_mains", "settle_s", "stamp", "time_contactor", "unplug",
     "wait_edge", "wait_observed",
 ]

@@ -13,15 +13,95 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
     # --- framing (chapters 1 and 3, with field facts §1) -----------------------------------------
     Ambiguity(
         "framing_error_codes", "1",
-        "The spec claims JSON-RPC 2.0 but lists only vendor codes, so the code for a parse error, an "
-        "invalid request or an unknown method is unspecified.",
+        "The spec claims JSON-RPC 2.0 but lists only vendor codes, so the code for a frame that "
+        "is not JSON, not a request object, or whose params are not an object is unspecified.",
         (
-            "JSON-RPC 2.0 codes: -32700 parse error, -32600 invalid request, -32601 method not found, "
-            "-32602 invalid params",
-            "vendor codes: -2 for unparseable/invalid frames, -5 for params of the wrong type, -1 (or -6) "
-            "for an unknown method",
-            "transport-level: HTTP 404 for an unknown method on /rpc/<Method>, HTTP 500 for other errors",
+            "vendor codes: -2 for unparseable or invalid frames, -2 (or -5) for params that are "
+            "not an object",
+            "JSON-RPC 2.0 codes: -32700 parse error, -32600 invalid request, -32602 invalid "
+            "params",
         ),
+        ("vendor", "jsonrpc",),
+        dropped=(
+            "no reply at all to a malformed frame: ruled out by chapter 1 'All commands follow "
+            "the Request/Response JSON-RPC 2.0 format' (JSON-RPC 2.0 §5: an error is answered "
+            "with an error object)",
+        ),
+    ),
+    Ambiguity(
+        "unknown_method_code", "1",
+        "Chapter 3 has no code for a method that does not exist; JSON-RPC 2.0 (chapter 1) says "
+        "-32601, the Mongoose-OS family answers 404 'No handler for X', a vendor build may use "
+        "its -1 or -6.",
+        (
+            "404, Mongoose-OS 'No handler for <method>'",
+            "-32601, JSON-RPC 2.0 method not found",
+            "-1 general fail",
+            "-6 unknown key",
+        ),
+        ("code_404", "jsonrpc_32601", "general_fail", "unknown_key",),
+    ),
+    Ambiguity(
+        "method_name_invalid", "1",
+        "A frame whose method is empty or not a string is an invalid request to JSON-RPC 2.0 (§4 "
+        "'method: A String'), but a Mongoose-OS dispatcher looks any token up and answers 'No "
+        "handler'.",
+        (
+            "an invalid request: the framing_error_codes code (-2 or -32600)",
+            "an unknown method: the unknown_method_code code",
+        ),
+        ("invalid_request", "unknown_method",),
+    ),
+    Ambiguity(
+        "null_params_frame", "1",
+        "'params': null in a frame: JSON-RPC 2.0 §4.2 wants a structured value or no member, a "
+        "JSON parser that maps null to 'absent' takes it as no params.",
+        (
+            "taken as no params: a getter answers",
+            "rejected as invalid params (framing_error_codes code)",
+        ),
+        ("as_omitted", "rejected",),
+    ),
+    Ambiguity(
+        "null_id_frame", "1",
+        "A frame with \"id\": null: JSON-RPC 2.0 §4.1 calls only a request without an id member a "
+        "notification, a Mongoose-OS frame parser reads a null id as no id.",
+        (
+            "a request: answered with id null",
+            "a notification: executed, no reply",
+        ),
+        ("answered", "notification",),
+    ),
+    Ambiguity(
+        "batch_request", "1",
+        "JSON-RPC 2.0 §6 allows a batch (an array of requests); the RPC list never mentions "
+        "batches and the Mongoose-OS frame family has none.",
+        (
+            "an array is not a frame: one error object (invalid request)",
+            "served: an array of replies, one per request with an id",
+        ),
+        ("rejected", "served",),
+    ),
+    Ambiguity(
+        "websocket_channel", "1",
+        "The WebSocket RPC channel (field-facts §1) is not in the RPC list: chapter 1 names only "
+        "the JSON-RPC 2.0 format, no transport.",
+        (
+            "a WebSocket on /rpc carries frames and notifications",
+            "no WebSocket channel: HTTP only",
+        ),
+        ("served", "absent",),
+    ),
+    Ambiguity(
+        "per_method_url_styles", "1",
+        "POST /rpc/<Method> and GET /rpc/<Method>?k=v (field-facts §1) are not in the RPC list "
+        "either; a firmware may serve only whole frames on POST /rpc.",
+        (
+            "POST /rpc/<Method> and GET /rpc/<Method> are both served",
+            "neither: only whole frames on POST /rpc",
+            "POST /rpc/<Method> only; GET is not served",
+        ),
+        ("both", "none", "post_only",),
     ),
     Ambiguity(
         "jsonrpc_version_echo", "1",
@@ -30,25 +110,41 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "echoed, as JSON-RPC 2.0 requires",
             "not echoed: replies keep the Mongoose-OS frame (id, src, dst, result/error)",
         ),
+        ("echoed", "not_echoed",),
     ),
     Ambiguity(
         "error_message_text", "3",
-        "Errors carry a code and 'an error message according to RPC-JSON specification' (sic), but no "
-        "message text is specified.",
+        "Errors carry a code and 'an error message according to RPC-JSON specification' (sic), "
+        "but no message text is specified.",
         (
             "message is free text; only the code is normative",
             "message is the chapter 3 description of the code",
         ),
+        ("free_text", "chapter3_text",),
+        dropped=(
+            "no message member: ruled out by chapter 1's JSON-RPC 2.0, whose error object (§5.1) "
+            "has 'message: A String providing a short description of the error'",
+        ),
     ),
     Ambiguity(
-        "missing_or_extra_param_code", "3",
-        "-2 'usually means not all keys were found' covers a missing required param loosely; params "
-        "sent to a 'No parameters' method, or unknown extra params, are not covered.",
+        "missing_param_code", "3",
+        "-2 'usually means that a not all keys were found' covers a missing required param "
+        "loosely; a firmware may also answer its general fail.",
         (
-            "missing required param -> -2; extra params ignored",
-            "missing required param -> -1 (general fail)",
-            "extra/unknown params rejected with -6 or -2",
+            "missing required param -> -2 JSON request format error",
+            "missing required param -> -1 general fail",
         ),
+        ("json_format", "general_fail",),
+    ),
+    Ambiguity(
+        "extra_params", "3",
+        "Params a method does not document (to a 'No parameters' method, or an unknown name next "
+        "to the documented ones) are covered by no chapter 3 code.",
+        (
+            "ignored: the call is executed as if they were absent",
+            "rejected with -6 unknown key (or -2), nothing executed",
+        ),
+        ("ignored", "rejected",),
     ),
     Ambiguity(
         "null_param_code", "3",
@@ -57,35 +153,45 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "-5 key format: null is a value of the wrong type",
             "-2 JSON format: null is read as an absent param",
         ),
+        ("key_format", "json_format",),
     ),
     # --- chapter 4 / 5 keys ----------------------------------------------------------------------
     Ambiguity(
         "connected_phase_default_out_of_range", "4",
-        "connected_phase defaults to 0 although its accepted values are 1-3.",
+        "connected_phase defaults to 0 although its accepted values are 1-3: a factory-fresh unit"
+        " holds a value it may refuse to take back.",
         (
-            "0 is a legitimate 'not configured' value that only the getters report; App_config.Set "
-            "rejects 0 with -4",
+            "0 is a legitimate 'not configured' value that only the getters report; "
+            "App_config.Set rejects 0 with -4",
             "0 is accepted by App_config.Set too (range really 0-3)",
             "the documented default is wrong and a fresh charger reports 1",
         ),
+        ("zero_rejected", "zero_accepted", "fresh_reports_1",),
     ),
     Ambiguity(
         "led_template_color_names", "4",
-        "In led_template every green_n and blue_n channel is described as 'Red color' (copy-paste).",
+        "In led_template every green_n and blue_n channel is described as 'Red color' "
+        "(copy-paste).",
         (
             "the names are right, the descriptions are wrong: order is R,G,B per segment",
-            "the channel order differs from the names (cannot be told from the spec)",
+        ),
+        (),
+        dropped=(
+            "the channel order differs from the names: ruled out by the format line itself, "
+            "'\"red1,green1,blue1,red2, green2,blue2,...\"', which names every position",
         ),
     ),
     Ambiguity(
         "led_template_invalid_code", "4",
-        "The error code for a malformed LED template (wrong count, value 256, letters) is unspecified.",
+        "The error code for a malformed LED template (wrong count, value 256, letters) is "
+        "unspecified.",
         (
+            "-5 key format for a malformed template, -4 range for a value above 255",
             "-5 key format for any malformed template",
-            "-4 range for a well-formed template with a value outside 0..255",
-            "-3 length for a wrong number of values",
+            "-3 length for a wrong number of values, -4 range for a value above 255, -5 otherwise",
             "-1 general fail",
         ),
+        ("format_5_range_4", "format_5", "length_3", "general_fail",),
     ),
     Ambiguity(
         "led_dimming_delay_int_max", "4",
@@ -93,48 +199,68 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         (
             "2147483647, a signed 32-bit int on the ESP32-class device",
             "4294967295, an unsigned 32-bit counter",
-            "a smaller practical limit (e.g. a timer in ms overflowing well below INT_MAX s)",
+        ),
+        ("int32", "uint32",),
+        dropped=(
+            "a smaller practical limit (e.g. 65535): ruled out by 'Accepted values 0 - INT_MAX', "
+            "the C INT_MAX of a 32-bit ESP32 being 2147483647",
         ),
     ),
     Ambiguity(
         "int_max_overflow_code", "4",
-        "For keys bounded by INT_MAX, the code for a value above INT_MAX (which no longer fits the "
-        "device's int) is unspecified.",
+        "For keys bounded by INT_MAX, the code for a value above INT_MAX (which no longer fits "
+        "the device's int) is unspecified.",
         (
             "-4 range: it is an integer outside the range",
             "-5 key format: it cannot be parsed as the key's integer type",
             "-1 general fail",
         ),
+        ("range_4", "format_5", "general_fail",),
     ),
     Ambiguity(
         "free_string_length", "4",
         "'Any string' keys (charger_alias, owner_id, em_id, timezone) have no documented maximum "
-        "length or character set, but the device's storage is finite.",
+        "length, but the device's storage is finite.",
         (
-            "any length and any UTF-8 is stored verbatim",
             "over-long strings are rejected with -3 length",
+            "any length and any UTF-8 is stored verbatim",
             "over-long strings are truncated silently",
         ),
+        ("rejected_3", "verbatim", "truncated",),
     ),
     Ambiguity(
         "null_string_defaults", "4",
-        "String keys default to NULL; how a getter reports an unset string is not said.",
+        "String keys default to NULL; how a getter reports an unset string is not said.  A "
+        "C-string store keeps \"\" as NULL, so a key set to \"\" reads back in this form too.",
         (
-            "JSON null",
             "empty string",
+            "JSON null",
             "key omitted from the answer",
         ),
+        ("empty_string", "json_null", "omitted",),
+    ),
+    Ambiguity(
+        "null_string_set_back", "4",
+        "Chapter 4 says string keys default to NULL but gives no way to set NULL again through "
+        "App_config.Set (whose config_value is a string).",
+        (
+            "config_value \"\" puts the key back to NULL; null is a wrong type",
+            "config_value null puts the key back to NULL; \"\" is stored as an empty string",
+            "no way back: \"\" is stored as an empty string (rejected with -5 by led_template and "
+            "ocpp_server_link, not being a template or URL) and null is a wrong type",
+        ),
+        ("empty_clears", "null_clears", "refused",),
     ),
     Ambiguity(
         "ocpp_server_link_url_rule", "4",
-        "'valid URL' does not say which schemes are valid, whether an empty string clears the link, "
-        "or which code an invalid URL gets.",
+        "'valid URL' does not say which schemes are valid, or which code an invalid URL gets.",
         (
-            "only ws:// and wss:// are valid (OCPP-J)",
-            "any syntactically valid URL is accepted (http://, https:// too)",
-            "empty string clears the link",
-            "invalid URL -> -5 key format, or -1 general fail",
+            "any ws://, wss://, http:// or https:// URL is accepted; an invalid URL gets -5 key "
+            "format",
+            "only ws:// and wss:// are valid (OCPP-J); an invalid URL gets -5 key format",
+            "any URL is accepted; an invalid URL gets -1 general fail",
         ),
+        ("any_scheme", "ws_only", "general_fail",),
     ),
     Ambiguity(
         "latitude_longitude_range", "4",
@@ -143,7 +269,11 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         (
             "any finite double is accepted",
             "values outside +-90 / +-180 are rejected with -4",
-            "an integer JSON number is accepted for a double key",
+        ),
+        ("unbounded", "geographic",),
+        dropped=(
+            "an integral JSON number (45) rejected for a double key: ruled out by 'Key type "
+            "double' and JSON itself (RFC 8259 §6: one number type; 45 is the double 45.0)",
         ),
     ),
     Ambiguity(
@@ -154,6 +284,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "gmt_offset alone drives schedule times; timezone is informational for the app",
             "timezone, when set, overrides gmt_offset",
         ),
+        ("gmt_offset_only", "timezone_overrides",),
     ),
     Ambiguity(
         "set_charger_key_code", "5",
@@ -164,43 +295,44 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "-7 prohibited: the key exists but is read-only",
             "accepted (undocumented write access)",
         ),
+        ("unknown_key_6", "prohibited_7", "writable",),
     ),
     Ambiguity(
         "serial_number_type_mismatch", "5",
-        "serial_number is an integer 0-999999 in chapter 5 but a 6-digit string in Serial_number.Get "
-        "(6.11).",
+        "serial_number is an integer 0-999999 in chapter 5 but a 6-digit string in "
+        "Serial_number.Get (6.11).",
         (
             "same number, two representations: string zero-padded to 6 digits, integer unpadded",
             "the chapter 5 key is also a string on the wire",
             "serials below 100000 appear with fewer than 6 digits in 6.11",
         ),
+        ("padded_string", "string_key", "unpadded",),
     ),
     # --- chapter 6 methods -----------------------------------------------------------------------
     Ambiguity(
         "config_value_type", "6.4",
         "config_value is typed 'string' ('OCPP style') while real clients send JSON numbers and "
-        "booleans.",
+        "booleans; whether a string spelling a value ('16', 'true') is taken for a non-string key"
+        " follows.",
         (
-            "only strings are accepted; native JSON types get -5",
             "native JSON types matching the key's type are accepted, strings too",
             "only native JSON types are accepted; strings for non-string keys get -5",
+            "only strings are accepted; native JSON types get -5",
         ),
-    ),
-    Ambiguity(
-        "config_value_numeric_string", "6.4",
-        "Whether a string spelling a value ('16', 'true') is accepted for an integer or boolean key.",
-        (
-            "accepted and converted (OCPP ChangeConfiguration style)",
-            "rejected with -5 key format",
-        ),
+        ("both", "native_only", "string_only",),
     ),
     Ambiguity(
         "app_config_get_value_types", "6.3",
-        "6.3 shows only placeholders ('key1_type'); whether values come back with their chapter 4 "
-        "types or as strings (mirroring the 'OCPP style' setter) is not said.",
+        "6.3 shows only placeholders ('key1_type'); the values' JSON types are those of chapter "
+        "4.",
         (
             "values use the chapter 4 JSON types (bool, integer, double, string)",
-            "values come back as strings",
+        ),
+        (),
+        dropped=(
+            "values come back as strings: ruled out by the spec's own notation, where every "
+            "result format writes a value as its type name in quotes ('\"session_energy\": "
+            "\"double\"' in 6.5) and 6.3 refers to chapter 4's 'Key type' column",
         ),
     ),
     Ambiguity(
@@ -212,6 +344,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "L1's value",
             "the maximum (current) or mean (voltage) over phases",
         ),
+        ('connected_phase', 'l1', 'max_mean',),
     ),
     Ambiguity(
         "single_phase_arrays", "6.5",
@@ -221,6 +354,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "always 3 elements, the measured value at the connected phase's index",
             "fewer than 3 elements",
         ),
+        ('zeros', 'at_connected_index', 'single_element',),
     ),
     Ambiguity(
         "total_charged_energy_type_unit", "6.5",
@@ -231,34 +365,49 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "both are kWh; 6.5 is truncated to an integer",
             "the types are loose and either may be a JSON integer or float",
         ),
+        ('wh_integer', 'kwh_truncated', 'wh_float',),
     ),
     Ambiguity(
         "dynamic_current_volatile", "6.18",
-        "The spec does not say whether the dynamic current survives Device.Reset or Factory.Reset, nor "
-        "what it is at power-up.",
+        "The spec does not say whether the dynamic current survives Device.Reset or "
+        "Factory.Reset.",
         (
             "volatile: back to 32 A (no dynamic limit) after a reset",
             "persisted like the application keys",
-            "volatile: back to 0 A (no charging until an energy manager sets it)",
+        ),
+        ("volatile_32", "persisted",),
+        dropped=(
+            "volatile, back to 0 A at power-up: ruled out by chapter 4 headless (default true): "
+            "'just plug in the connector and it will charge'",
         ),
     ),
     Ambiguity(
         "user_power_to_current", "4",
         "user_power [W] becomes a current limit at an unstated voltage and rounding; only its range "
         "1380-7360 W (= 6-32 A at 230 V) hints at 230 V nominal.",
-        ("W / 230 V nominal", "W / measured mains voltage", "rounded down / to nearest / up"),
+        (
+            "W / 230 V nominal, rounded down to whole amperes",
+            "W / 230 V nominal, rounded to the nearest ampere",
+            "W / measured mains voltage, rounded to the nearest ampere",
+        ),
+        ('nominal_floor', 'nominal_round', 'measured_round',),
+        dropped=(
+            "W / measured voltage, rounded down: a measured voltage just under 230 V would turn the documented minimum 1380 W into 5 A, below the 6 A minimum of IEC 61851-1 that the range '1380 - 7360' (= 6-32 A at 230 V) is written to mean",
+        ),
     ),
     Ambiguity(
         "user_power_limit_reason", "6.5",
         "No current_limit_reason code names user_power; the code reported when it is the lowest limit "
         "is unspecified.",
         ("2 user current (user_power is a user limit)", "another code"),
+        ('user', 'hw',),
     ),
     Ambiguity(
         "limit_reason_tie", "6.5",
         "When several limits are equal and lowest (at 32 A every limit equals the hardware maximum), "
         "which current_limit_reason is reported is unspecified.",
         ("0 HW capabilities", "the code of the limit that was set"),
+        ('hw', 'set_limit',),
     ),
     Ambiguity(
         "diode_fault_state", "6.5",
@@ -266,24 +415,28 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         "charger shows for it.",
         ("F: EVSE not available (-12 V), cp_diode_failure set", "E: error state, cp_diode_failure set",
          "stays in B/C with extended state E and cp_diode_failure set"),
+        ('f', 'e', 'cp_letter',),
     ),
     Ambiguity(
         "extended_state_in_f", "6.5",
         "extended_charger_state lists A, B, B_AUTH, C, D, E, OTA, LOCKED, B_PAUSE, B_SCHEDULER: no F, "
         "although charger_state can be F.",
         ("F, mirroring charger_state", "E, the error state covering F"),
+        ('f', 'e',),
     ),
     Ambiguity(
         "pe_open_state", "6.5",
         "Neither the spec nor field facts say what a charger shows when the protective earth to the EV "
         "opens (the CP return path is lost).",
         ("A: no vehicle (the CP line floats to +12 V)", "E: error state", "F: EVSE not available"),
+        ('a', 'e', 'f',),
     ),
     Ambiguity(
         "dynamic_current_zero_state", "6.18",
         "Dynamic_current.Set accepts 0 (range 0-32) while PWM can only advertise 6 A and above; the state "
         "the charger reports at 0 A is not said.",
         ("B_PAUSE: charging paused", "B: connected, not charging", "B_SCHEDULER", "C with PWM off"),
+        ('b_pause', 'b', 'b_scheduler', 'c_pwm_off',),
     ),
     Ambiguity(
         "device_reset_during_session", "6.7",
@@ -291,8 +444,11 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         "long it waits is not said.",
         (
             "answers true at once and reboots after the session ends",
-            "answers only when the reset is imminent",
             "rejects with -7 while a session is active",
+        ),
+        ('defer', 'reject',),
+        dropped=(
+            "answers only when the reset is imminent: ruled out by chapter 1's Request/Response JSON-RPC 2.0 over HTTP (field-facts §1): a reply held back until a session ends outlives every client's request timeout, so a caller could not tell acceptance from a hung charger",
         ),
     ),
     Ambiguity(
@@ -302,6 +458,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "still served as documented",
             "removed: answered as an unknown method",
         ),
+        ("served", "removed",),
     ),
     Ambiguity(
         "pwm_heading_typo", "6.12",
@@ -309,19 +466,42 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ("a typo for 'Get PWM value'; the method is Pwm_value.Get",),
     ),
     Ambiguity(
+        "pwm_value_without_pwm", "6.12",
+        "Pwm_value.Get gives 'Current PWM value. Range: 0.0-1.0.' without saying what it reads "
+        "while no PWM runs (state A: constant +12 V, IEC 61851-1 x1).",
+        (
+            "1.0: a constant high level is 100 % duty",
+            "0.0: the PWM generator is off",
+        ),
+        ("dc_is_1", "off_is_0",),
+    ),
+    Ambiguity(
         "device_id_format", "6.14",
-        "Device_id.Get says only 'Device ID string'; clients rely on '<type>_<serial>' "
-        "(e.g. 1p7k_500006) from field practice.",
+        "Device_id.Get says only 'Device ID string'; clients rely on '<type>_<serial>' (e.g. "
+        "1p7k_500006) from field practice.",
         (
             "'1p7k_' followed by the serial digits",
             "'1p7k_' followed by the 6-digit zero-padded serial",
-            "any string",
+        ),
+        ("serial_digits", "padded",),
+        dropped=(
+            "any string: ruled out by the contract's transport facts (field-facts §1: "
+            "'Device_id.Get returns <type>_<serial>, e.g. 1p7k_500006; clients split it at _'), "
+            "and by the frame src",
         ),
     ),
     Ambiguity(
         "bssid_unknown", "6.17",
-        "bssid is returned 'if known'; what an unknown BSSID looks like is not said.",
-        ("field omitted", "empty string", "JSON null"),
+        "bssid is returned 'if known'; no format is given, and what an unknown BSSID looks like "
+        "is not said.",
+        (
+            "known: a lower-case colon-separated MAC",
+            "known: an upper-case colon-separated MAC",
+            "field omitted",
+            "empty string",
+            "JSON null",
+        ),
+        ("known_lower", "known_upper", "omitted", "empty", "null",),
     ),
     Ambiguity(
         "dynamic_current_trailing_space", "6.19",
@@ -330,6 +510,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "a typo: the key is \"dynamic_current\"",
             "the firmware really sends \"dynamic_current \" with the space",
         ),
+        ("typo", "with_space",),
     ),
     Ambiguity(
         "ocpp_current_description", "6.20",
@@ -339,6 +520,7 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "copy-paste: ocpp_current is the limit set by the OCPP server (cf. limit reason 7)",
             "ocpp_current mirrors system_max_current",
         ),
+        ("ocpp_limit", "mirrors_system_max",),
     ),
     Ambiguity(
         "state_restricted_code", "6.24",
@@ -349,16 +531,28 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
             "-1 general fail",
             "accepted and ignored (true)",
         ),
+        ('prohibited', 'general_fail', 'accepted_ignored',),
     ),
     Ambiguity(
         "ap_password_length_code", "6.26",
-        "Ap_password.Set takes 8-63 characters or 0 (removes password access); -3 is for fixed-length "
-        "strings, so the code for lengths 1-7 or 64+ is open.",
+        "Ap_password.Set takes 8-63 characters or 0 (removes password access); -3 is for "
+        "fixed-length strings, so the code for lengths 1-7 or 64+ is open.",
         (
             "-3 length error",
             "-4 range error",
             "-5 key format",
         ),
+        ("length_3", "range_4", "format_5",),
+    ),
+    Ambiguity(
+        "ap_password_length_unit", "6.26",
+        "'8 to 63 characters' does not say whether characters or bytes are counted (a WPA2 "
+        "passphrase is 8-63 bytes of ASCII; a UTF-8 character can take up to 4).",
+        (
+            "characters are counted",
+            "UTF-8 bytes are counted: 32 two-byte characters are 64, too long",
+        ),
+        ("characters", "utf8_bytes",),
     ),
     Ambiguity(
         "charge_resume_description_copied", "6.28",
@@ -367,7 +561,12 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         (
             "copy-paste: Charge.Resume resumes a paused charge, with no state restriction",
             "Charge.Resume really is restricted to states A, B, E, F",
-            "Charge.Resume also resets the session energy",
+        ),
+        ("resumes", "restricted",),
+        dropped=(
+            "Charge.Resume also resets the session energy: ruled out by its own title 'Resume "
+            "charge' and 6.27/6.28 pairing it with Charge.Pause; resetting would also break "
+            "6.24's 'Accessible only in states A,B,E,F' whenever a resume follows a pause in C",
         ),
     ),
     Ambiguity(
@@ -378,13 +577,12 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
     ),
     Ambiguity(
         "heartbeat_notification_channel", "6.30",
-        "Heartbeat.Trigger 'triggers Heartbeat notification' without saying where it goes, or what "
-        "happens in headless mode without OCPP.",
+        "Heartbeat.Trigger 'triggers Heartbeat notification' without saying where it goes.",
         (
-            "an OCPP Heartbeat.req to the central system",
             "an RPC notification frame on the WebSocket",
-            "true even when nothing can be sent (headless)",
+            "an OCPP Heartbeat.req only (nothing on the WebSocket); true even when headless",
         ),
+        ("websocket", "ocpp_only",),
     ),
     Ambiguity(
         "schedule_end_described_as_activated", "6.31",
@@ -393,45 +591,83 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
     ),
     Ambiguity(
         "schedule_validation_codes", "6.31",
-        "The code for an invalid schedule interval (field out of range, current 1-5, missing field) is "
-        "unspecified.",
+        "The code for an invalid schedule interval (field out of range, current 1-5, missing "
+        "field) is unspecified.",
         (
             "-4 range for out-of-range values, -2 for a missing field",
             "-5 key format for any malformed interval",
             "-1 general fail",
         ),
+        ("range_4_missing_2", "format_5", "general_fail",),
     ),
     Ambiguity(
         "schedule_interval_rules", "6.31",
-        "Nothing is said about an empty schedule, overlapping or wrapping intervals (end before start), "
-        "zero-length intervals, or a maximum interval count.",
+        "Nothing is said about an empty schedule, overlapping or wrapping intervals (end before "
+        "start), or a maximum interval count.",
         (
-            "an empty array clears the schedule",
-            "overlapping intervals are rejected",
-            "an interval ending before it starts wraps over the week end",
-            "a firmware-specific maximum interval count exists and is enforced with an error",
+            "an empty array clears the schedule; overlapping and week-wrapping intervals are "
+            "stored as sent; at most 16 intervals (-3 above)",
+            "an empty array clears the schedule; overlapping intervals and intervals ending "
+            "before they start are refused with -4; at most 7 intervals (-3 above)",
         ),
+        ("lenient", "strict",),
     ),
     Ambiguity(
         "pin_invalid_code", "6.34",
-        "The code for a malformed PIN is unspecified: right length with a non-digit ('12a4'), wrong "
-        "length ('123'), or both ('12a45').",
+        "The code for a malformed PIN is unspecified: right length with a non-digit ('12a4'), "
+        "wrong length ('123'), or both ('12a45').",
         (
             "-3 length for any wrong length, checked first",
             "-5 key format for non-digits, checked first",
             "-4 range, treating the PIN as a number 0000-9999",
         ),
+        ("length_first_3", "digits_first_5", "range_4",),
     ),
     Ambiguity(
         "pin_check_mismatch", "6.35",
-        "Pin.Check documents only 'true' on success; the answer to a wrong but well-formed PIN is "
-        "not said.",
+        "Pin.Check documents only 'true' on success; the answer to a wrong but well-formed PIN is"
+        " not said.",
         (
-            "an error object (-7 prohibited or -1 general fail)",
+            "an error object: -7 prohibited",
+            "an error object: -1 general fail",
             "result false",
         ),
+        ("error_7", "error_1", "false",),
     ),
     # --- bench: states, PWM, metering, session control, faults (new entries go here) ------------
+    Ambiguity(
+        "blocked_state_letter", "6.5",
+        "While an extended state holds a connected EV off (B_AUTH, LOCKED, B_SCHEDULER, B_PAUSE), the spec "
+        "does not say whether charger_state is the EV's CP letter (C when the EV asks to charge) or B, the "
+        "EVSE's own view (connected, not charging); Adc_state shows the line's letter either way.",
+        (
+            "the EV's CP letter (C while the EV is in C)",
+            "B: the charger's own state, not charging",
+        ),
+        ('ev_letter', 'b',),
+    ),
+    Ambiguity(
+        "session_booked_at", "6.22",
+        "When a session is counted in total_charged_sessions and booked into total_charged_energy and "
+        "last_session_energy is not said: when the EV is unplugged (the session ends), or already when "
+        "charging ends (contactor open, EV back in B); either way once per plug-in.",
+        (
+            "at unplug (state A)",
+            "when charging ends (contactor opens, EV in B), topped up at unplug",
+        ),
+        ('unplug', 'charging_end',),
+    ),
+    Ambiguity(
+        "charger_stop_sequence", "6.23",
+        "A charger-side stop (Ota.Verify while charging) may remove the PWM and open the contactor together, "
+        "or remove the PWM first and open as for a pause: when the EV returns to B, else under load after "
+        ">= 6 s (field-facts §4).  Neither the spec nor IEC 61851-1 fixes the order for OTA.",
+        (
+            "PWM off and contactor open together",
+            "PWM off first; contactor open when the EV is in B, or after pause_open_min_s with the EV in C",
+        ),
+        ('together', 'pwm_first',),
+    ),
 )
 
 AMBIGUITIES_BY_ID: dict[str, Ambiguity] = {a.id: a for a in AMBIGUITIES}
@@ -439,7 +675,13 @@ AMBIGUITIES_BY_ID: dict[str, Ambiguity] = {a.id: a for a in AMBIGUITIES}
 # Which table entries each ambiguity concerns: a method name, a key name, or "Method/field".
 # Protocol-wide ambiguities (framing) concern no single entry and are absent here.
 ABOUT: dict[str, tuple[str, ...]] = {
-    "missing_or_extra_param_code": ("App_config.Set", "Install_current.Set", "Dynamic_current.Set"),
+    "missing_param_code": tuple(  # every method with a required param
+        ("App_config.Set", "Install_current.Set", "Dynamic_current.Set", "Charging_schedule.Set", "Pin.Set",
+         "Pin.Check", "Ap_password.Set")),
+    "extra_params": (),  # protocol-wide: any method
+    "null_string_set_back": ("led_template", "charger_alias", "ocpp_server_link", "owner_id", "em_id", "timezone"),
+    "pwm_value_without_pwm": ("Pwm_value.Get/pwm_value",),
+    "ap_password_length_unit": ("Ap_password.Set/password",),
     "connected_phase_default_out_of_range": ("connected_phase", "Device_info.Get/connected_phase"),
     "led_template_color_names": ("led_template",),
     "led_template_invalid_code": ("led_template",),
@@ -460,7 +702,6 @@ ABOUT: dict[str, tuple[str, ...]] = {
     ),
     "serial_number_type_mismatch": ("serial_number", "Serial_number.Get/serial_number"),
     "config_value_type": ("App_config.Set/config_value",),
-    "config_value_numeric_string": ("App_config.Set/config_value",),
     "app_config_get_value_types": ("App_config.Get",),
     "current_voltage_scalar_meaning": ("Charger_info.Get/current", "Charger_info.Get/voltage"),
     "single_phase_arrays": ("Charger_info.Get/currents", "Charger_info.Get/voltages"),
@@ -495,6 +736,10 @@ ABOUT: dict[str, tuple[str, ...]] = {
     "pin_invalid_code": ("Pin.Set/pin", "Pin.Check/pin"),
     "null_param_code": (),
     "pin_check_mismatch": ("Pin.Check",),
+    # bench section
+    "blocked_state_letter": ("Charger_info.Get/charger_state",),
+    "session_booked_at": ("Counters_config.Get", "Counters_config.Get/total_charged_sessions"),
+    "charger_stop_sequence": ("Ota.Verify",),
 }
 
 

@@ -101,7 +101,7 @@ METHODS: tuple[Method, ...] = (
             Param(
                 "config_value", _S,
                 doc="Key value; typed 'string' ('OCPP style') although real clients send JSON numbers "
-                "and booleans (see ambiguities config_value_type, config_value_numeric_string).",
+                "and booleans (see ambiguity config_value_type).",
             ),
         ),
         doc="Set application configuration OCPP style.",

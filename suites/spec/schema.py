@@ -159,9 +159,32 @@ class Ambiguity:
 
     The suites never silently pick one reading: a test touching an ambiguity accepts every reading in
     ``readings`` and labels the report with ``id`` and the reading the charger chose.
+    ``reading_names`` are short slugs parallel to ``readings``: the virtual charger has a switch with
+    exactly these slugs (``simulator/readings.py``), so every defensible reading is exercised.  An
+    ambiguity with a single defensible reading has no names and no switch.  ``dropped`` lists the
+    readings judged not defensible, each with the spec text that rules it out.
     """
 
     id: str
     section: str
     summary: str
     readings: tuple[str, ...] = field(default_factory=tuple)
+    reading_names: tuple[str, ...] = field(default_factory=tuple)
+    dropped: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.reading_names and len(self.reading_names) != len(self.readings):
+            raise ValueError(f"ambiguity {self.id}: {len(self.readings)} readings, "
+                             f"{len(self.reading_names)} reading names")
+
+    @property
+    def single_reading(self) -> bool:
+        """Only one defensible reading: the spec is sloppy here but not open (no switch needed)."""
+        return len(self.readings) == 1
+
+    def reading(self, name: str) -> str:
+        """The text of the reading called ``name`` (what ``ambiguity(id, text)`` labels a test with)."""
+        try:
+            return self.readings[self.reading_names.index(name)]
+        except ValueError:
+            raise KeyError(f"ambiguity {self.id} has no reading {name!r}; names: {self.reading_names}") from None

@@ -1,13 +1,20 @@
-"""Run the suites against the virtual charger started with one defect, and say what caught it.
+"""Run the suites against the virtual charger started with one defect, and say which test caught it.
 
-A run first tries the suites the catalogue names for the defect, with ``-x`` so it stops at the
-first failure; only a survivor costs a run of every suite.  A defect counts as killed only by a
-test that *failed* (its assertions caught the charger out); a setup error, a launch failure or an
-interrupted run is a harness problem and is reported as such, never as a kill.
+The kill rule: a defect is killed only by a test that *passed* on the correct charger (the baseline
+run) and ends on the defective one with the verdict class ``product`` -- an assertion about the
+charger or an error code it answered -- read from the JUnit property ``verdict_class`` that
+fixtures/verdicts.py writes on every test case, never guessed from exception names.  A bench fault,
+a timeout, a fixture crash or a harness error kills nothing: a defect caught only by those is a
+survivor, or a harness problem when the run itself went wrong, and the table says which.
+
+A hunt first runs the suites the catalogue names for the defect, with the plugin
+:mod:`tests.mutation.stop_at_kill` (it stops at the first kill, as ``-x`` would, but runs on past
+red results that are not kills); only a survivor costs a run of every suite.
 """
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -18,135 +25,195 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.defects import CATALOGUE, Defect
+from tests.mutation.stop_at_kill import BASELINE_ENV, case_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUITES = "suites"
+BENCH_SUITES = "suites/bench"
 RUN_TIMEOUT_S = 900
+RED = ("product", "bench", "harness")
 
 
-# Exceptions that are the charger's fault wherever they surface: a setup error raised by one of them
-# (e.g. the snapshot before a test got a reply without the request's id) is a kill, not a harness fault.
-PRODUCT_VERDICTS = ("MalformedReply", "DeviceError", "AssertionError", "WaitTimeout", "RestoreError")
+@dataclass(frozen=True)
+class CaseResult:
+    """One JUnit test case: its key (classname::name) and the verdict class fixtures/verdicts.py gave it."""
+
+    key: str
+    verdict_class: str   # passed | skipped | product | bench | harness ("harness" if the property is missing)
+    outcome: str         # passed | skipped | failure | error (JUnit's element)
 
 
 @dataclass(frozen=True)
 class SuiteRun:
-    """One pytest run of the suites: its exit code and what failed or errored."""
+    """One pytest run of the suites: its exit code and the verdict class of every test case."""
 
     paths: tuple[str, ...]
     exit_code: int
-    failed: tuple[str, ...]
-    errored: tuple[str, ...]
-    verdict_errors: tuple[str, ...]
-    passed: int
-    skipped: int
+    cases: tuple[CaseResult, ...]
     seconds: float
     tail: str
+    options: tuple[str, ...] = ()
 
     @property
-    def caught_by(self) -> tuple[str, ...]:
-        """Tests whose failure, or whose fixture's product-verdict error, caught the charger out."""
-        return self.failed + self.verdict_errors
+    def passed(self) -> int:
+        return sum(1 for c in self.cases if c.verdict_class == "passed")
 
     @property
-    def harness_problem(self) -> str | None:
-        if self.errored:
-            return f"setup/teardown errors: {', '.join(self.errored[:3])}"
-        if self.exit_code not in (0, 1):
-            return f"pytest exit code {self.exit_code}: {self.tail[-600:]}"
-        return None
+    def skipped(self) -> int:
+        return sum(1 for c in self.cases if c.verdict_class == "skipped")
+
+    @property
+    def red(self) -> tuple[CaseResult, ...]:
+        return tuple(c for c in self.cases if c.verdict_class in RED or c.outcome in ("failure", "error"))
+
+    @property
+    def passing(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.cases if c.verdict_class == "passed")
+
+    def verdict_of(self, key: str) -> str | None:
+        return next((c.verdict_class for c in self.cases if c.key == key), None)
+
+    def kills(self, baseline: frozenset[str]) -> tuple[str, ...]:
+        """Tests that passed on the baseline and end here with a product verdict."""
+        return tuple(c.key for c in self.cases if c.verdict_class == "product" and c.key in baseline)
+
+    def non_kills(self, baseline: frozenset[str]) -> tuple[CaseResult, ...]:
+        """Red results that kill nothing: bench faults, harness errors, or tests red on the baseline too."""
+        kills = set(self.kills(baseline))
+        return tuple(c for c in self.red if c.key not in kills)
+
+    @property
+    def run_problem(self) -> str | None:
+        """What went wrong with the run itself (not with a test): pytest's usage/internal/interrupt codes."""
+        if self.exit_code in (0, 1, 5) and self.cases:
+            return None
+        return f"pytest exit code {self.exit_code}: {self.tail[-600:]}"
 
 
 @dataclass
 class Verdict:
     defect: Defect
+    baseline: frozenset[str]
     runs: list[SuiteRun] = field(default_factory=list)
 
     @property
     def killed_by(self) -> tuple[str, ...]:
         for run in self.runs:
-            if run.caught_by:
-                return run.caught_by
+            if run.kills(self.baseline):
+                return run.kills(self.baseline)
         return ()
 
     @property
+    def non_kills(self) -> tuple[CaseResult, ...]:
+        return tuple(c for run in self.runs for c in run.non_kills(self.baseline))
+
+    @property
     def status(self) -> str:
+        """killed | SURVIVED | harness problem: what went wrong (never counted as a kill)."""
         if self.killed_by:
             return "killed"
-        problems = [run.harness_problem for run in self.runs if run.harness_problem]
-        return f"harness problem: {problems[0]}" if problems else "SURVIVED"
+        problems = [run.run_problem for run in self.runs if run.run_problem]
+        if problems:
+            return f"harness problem: {problems[0]}"
+        classes = sorted({c.verdict_class for c in self.non_kills if c.verdict_class in ("bench", "harness")})
+        if classes:
+            first = next(c for c in self.non_kills if c.verdict_class in ("bench", "harness"))
+            return f"harness problem: only {'/'.join(classes)} results, first {first.key} ({first.verdict_class})"
+        return "SURVIVED"
 
     @property
     def seconds(self) -> float:
         return sum(run.seconds for run in self.runs)
 
 
-def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), stop_first: bool = True,
+def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), baseline: frozenset[str] | None = None,
                extra: tuple[str, ...] = (), alluredir: Path | None = None) -> SuiteRun:
-    """One pytest run in a subprocess; its Allure results go to ``alluredir`` (kept) or a temp dir."""
+    """One pytest run in a subprocess.  With ``baseline`` it is a hunt: it stops at the first kill
+    (see :mod:`tests.mutation.stop_at_kill`); without, every test runs.  Allure results go to
+    ``alluredir`` (kept) or a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         junit = Path(tmp) / "junit.xml"
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
                    f"--junitxml={junit}", f"--alluredir={alluredir or Path(tmp) / 'allure'}",
                    "-o", "timeout=120", *extra]
-        if stop_first:
-            command.append("-x")
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        if baseline is not None:
+            listed = Path(tmp) / "baseline-passing.txt"
+            listed.write_text("\n".join(sorted(baseline)) + "\n")
+            env[BASELINE_ENV] = str(listed)
+            command += ["-p", "tests.mutation.stop_at_kill"]
         for defect in defects:
             command += ["--defect", defect]
         started = time.monotonic()
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT_S, env=env)
             code, tail = done.returncode, (done.stdout + done.stderr)[-3000:]
         except subprocess.TimeoutExpired as exc:
             code, tail = -1, f"timed out after {RUN_TIMEOUT_S} s: {str(exc.stdout)[-1500:]}"
-        failed, errored, verdicts, passed, skipped = _read_junit(junit)
-        return SuiteRun(paths, code, failed, errored, verdicts, passed, skipped, time.monotonic() - started, tail)
+        return SuiteRun(paths, code, read_junit(junit), time.monotonic() - started, tail, tuple(extra))
 
 
-def _read_junit(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int]:
+def read_junit(path: Path) -> tuple[CaseResult, ...]:
+    """Every test case with its ``verdict_class`` property (fixtures/verdicts.py)."""
     if not path.exists():
-        return (), (), (), 0, 0
-    failed, errored, verdicts, passed, skipped = [], [], [], 0, 0
+        return ()
+    cases = []
     for case in ET.parse(path).getroot().iter("testcase"):
-        name = f"{case.get('classname')}::{case.get('name')}"
-        error = case.find("error")
-        if case.find("failure") is not None:
-            failed.append(name)
-        elif error is not None:
-            text = f"{error.get('message', '')} {error.text or ''}"
-            (verdicts if any(v in text for v in PRODUCT_VERDICTS) else errored).append(f"{name} (in a fixture)")
-        elif case.find("skipped") is not None:
-            skipped += 1
-        else:
-            passed += 1
-    return tuple(failed), tuple(errored), tuple(verdicts), passed, skipped
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        outcome = next((tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None), "passed")
+        # No property: the case never reached its teardown report (e.g. a collection error).
+        verdict = properties.get("verdict_class") or ("passed" if outcome == "passed" else "harness")
+        cases.append(CaseResult(case_key(case.get("classname", ""), case.get("name", "")), verdict, outcome))
+    return tuple(cases)
 
 
-def hunt(defect: Defect) -> Verdict:
+def baseline_run(alluredir: Path | None = None, extra: tuple[str, ...] = ()) -> SuiteRun:
+    """Every suite, once, against the correct virtual charger: the tests that may kill."""
+    return run_suites((SUITES,), alluredir=alluredir, extra=extra)
+
+
+def near_limit_run() -> SuiteRun:
+    """The bench suites against a correct charger whose timing, PWM and meter sit just inside every limit."""
+    return run_suites((BENCH_SUITES,), extra=("--near-limit",))
+
+
+def hunt(defect: Defect, baseline: frozenset[str]) -> Verdict:
     """Try the suites the catalogue names first; a survivor is hunted by every suite."""
-    verdict = Verdict(defect)
+    verdict = Verdict(defect, baseline)
     hinted = tuple(p for p in defect.suites if (PROJECT_ROOT / p).exists())
     if hinted:
-        verdict.runs.append(run_suites(hinted, defects=(defect.name,)))
+        verdict.runs.append(run_suites(hinted, defects=(defect.name,), baseline=baseline))
     if not verdict.killed_by:
-        verdict.runs.append(run_suites((SUITES,), defects=(defect.name,)))
+        verdict.runs.append(run_suites((SUITES,), defects=(defect.name,), baseline=baseline))
     return verdict
 
 
-def hunt_all(names: list[str] | None = None, workers: int = 2) -> list[Verdict]:
+def hunt_all(baseline: frozenset[str], names: list[str] | None = None, workers: int = 2) -> list[Verdict]:
     defects = [CATALOGUE[n] for n in (names or sorted(CATALOGUE))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(hunt, defects))
+        return list(pool.map(lambda d: hunt(d, baseline), defects))
+
+
+def sample(size: int, seed: int, *, always: tuple[str, ...] = ()) -> list[str]:
+    """A fixed, seeded sample of the catalogue (plus ``always``); the same seed gives the same sample."""
+    rest = sorted(set(CATALOGUE) - set(always))
+    picked = random.Random(seed).sample(rest, max(0, min(len(rest), size - len(always))))
+    return sorted({*always, *picked})
 
 
 def kill_table(verdicts: list[Verdict]) -> str:
     killed = sum(1 for v in verdicts if v.status == "killed")
+    harness = sum(1 for v in verdicts if v.status.startswith("harness problem"))
+    survived = len(verdicts) - killed - harness
     lines = [f"Mutation test: {killed}/{len(verdicts)} defects killed "
-             f"({100.0 * killed / max(1, len(verdicts)):.1f} %)", "",
-             "| defect | area | verdict | caught by (first failing test) | s |", "|---|---|---|---|---|"]
+             f"({100.0 * killed / max(1, len(verdicts)):.1f} %), {survived} survived, {harness} harness problems "
+             "(a kill: a test that passed on the correct charger ends with a product verdict)", "",
+             "| defect | area | verdict | killed by (first test with a product verdict) | red but not kills | s |",
+             "|---|---|---|---|---|---|"]
     for v in verdicts:
         caught = v.killed_by[0] if v.killed_by else "-"
-        lines.append(f"| {v.defect.name} | {v.defect.area} | {v.status} | {caught} | {v.seconds:.1f} |")
+        others = v.non_kills
+        noted = f"{len(others)} ({', '.join(sorted({c.verdict_class for c in others}))})" if others else "-"
+        lines.append(f"| {v.defect.name} | {v.defect.area} | {v.status} | {caught} | {noted} | {v.seconds:.1f} |")
     return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""Every spec ambiguity is a switch on the virtual charger, and the suites pass on every reading.
+
+The suites' table (``suites/spec/ambiguities.py``) and the simulator's switches
+(``simulator/readings.py``) are written separately (the simulator never imports the suites), so this
+test holds them against each other: an ambiguity with more than one defensible reading must have a
+switch with exactly its reading names, and a switch must name an ambiguity of the table.  Then the
+API and bench suites run against the virtual charger on the alternative readings and on seeded random
+mixes: a reading the suites fail is a suite bug or an indefensible reading, and this test says which
+tests failed on which mix.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from simulator.readings import SWITCHES, preset
+from suites.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
+from tests.mutation.runner import SUITES, run_suites
+
+OPEN = {a.id: a for a in AMBIGUITIES if not a.single_reading}
+
+
+def test_every_open_ambiguity_has_a_switch_with_its_reading_names() -> None:
+    problems = []
+    for ambiguity in OPEN.values():
+        switch = SWITCHES.get(ambiguity.id)
+        if switch is None:
+            problems.append(f"{ambiguity.id} ({ambiguity.section}): {len(ambiguity.readings)} readings, no switch "
+                            f"in simulator/readings.py")
+        elif not ambiguity.reading_names:
+            problems.append(f"{ambiguity.id}: switch {switch.choices} but the table names no readings")
+        elif tuple(ambiguity.reading_names) != switch.choices:
+            problems.append(f"{ambiguity.id}: table names {ambiguity.reading_names}, switch {switch.choices}")
+    assert not problems, "ambiguity table and reading switches disagree:\n" + "\n".join(problems)
+
+
+def test_every_switch_is_an_open_ambiguity_of_the_table() -> None:
+    problems = [f"switch {name}: no such ambiguity" if name not in AMBIGUITIES_BY_ID else
+                f"switch {name}: the table gives it a single reading (no switch needed)"
+                for name in SWITCHES if name not in OPEN]
+    assert not problems, "\n".join(problems)
+
+
+def test_single_reading_ambiguities_say_so_and_dropped_readings_quote_the_spec() -> None:
+    """A single-reading ambiguity names no readings; every dropped reading says what rules it out."""
+    named = [a.id for a in AMBIGUITIES if a.single_reading and a.reading_names]
+    unquoted = [a.id for a in AMBIGUITIES for d in a.dropped if "'" not in d and "\"" not in d]
+    assert not named and not unquoted, f"named single readings {named}; dropped readings without a quote {unquoted}"
+
+
+def test_presets_take_other_readings_than_the_default() -> None:
+    alternative = preset("alternative")
+    assert set(alternative) == {n for n, s in SWITCHES.items() if len(s.choices) > 1}
+    assert all(alternative[n] != SWITCHES[n].choices[0] for n in alternative)
+
+
+SEEDS = tuple(str(random.SystemRandom().randrange(10_000)) for _ in range(2))
+MIXES = ("alternative", "alternative:2", *(f"random:{seed}" for seed in SEEDS))
+
+
+@pytest.mark.readings
+@pytest.mark.parametrize("mix", MIXES)
+def test_suites_pass_on_every_reading(mix: str) -> None:
+    """API and bench suites, whole, against the virtual charger on one mix of readings (seed printed)."""
+    print(f"readings {mix}: {preset(mix)}")
+    run = run_suites((SUITES,), stop_first=False, extra=("--readings", mix))
+    print(f"readings {mix}: exit {run.exit_code}, {run.passed} passed, {run.skipped} skipped, "
+          f"{len(run.failed)} failed, {len(run.errored) + len(run.verdict_errors)} errored, {run.seconds:.0f} s")
+    broken = [*run.failed, *run.errored, *run.verdict_errors]
+    assert not broken and run.exit_code == 0, (
+        f"--readings {mix} (reproduce: pytest suites --readings {mix}): {len(broken)} tests failed or errored:\n"
+        + "\n".join(broken[:40]) + f"\n{run.tail[-1500:]}")
