@@ -64,7 +64,7 @@ MIXES = ("alternative", "alternative:2", *(f"random:{seed}" for seed in SEEDS))
 def test_suites_pass_on_every_reading(mix: str) -> None:
     """API and bench suites, whole, against the virtual charger on one mix of readings (seed printed)."""
     print(f"readings {mix}: {preset(mix)}")
-    run = run_suites((SUITES,), stop_first=False, extra=("--readings", mix))
+    run = run_suites((SUITES,), extra=("--readings", mix))
     print(f"readings {mix}: exit {run.exit_code}, {run.passed} passed, {run.skipped} skipped, "
           f"{len(run.failed)} failed, {len(run.errored) + len(run.verdict_errors)} errored, {run.seconds:.0f} s")
     broken = [*run.failed, *run.errored, *run.verdict_errors]

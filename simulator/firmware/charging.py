@@ -84,6 +84,7 @@ class ControllerState:
     pe_fault_at: float = 0.0
     pending_since: float = 0.0                      # when the pending duty change was decided
     close_delay: tuple[float, float] | None = None  # (cause, this occurrence's contactor close delay)
+    current_flowing: bool = False                   # the true current, for the meter's lag in the ledger
     grace: tuple[float, float] | None = None        # (blocked since, this occurrence's pause grace)
     ledger: list[Reaction] = field(default_factory=list)
 
@@ -200,6 +201,7 @@ class ChargingController:
     # --- the state machine --------------------------------------------------------------------
     def tick(self, now: float) -> None:
         s, model = self.s, self.model
+        self._ledger_meter_lag(now)
         levels = line_levels(model.pilot, model.ev)
         letter = adc_state_for(levels.high_v)
         if model.pilot.mode is PilotMode.DC_NEGATIVE:
@@ -233,6 +235,29 @@ class ChargingController:
             self._unplugged(now)
             return
         self._connected(now, cp)
+
+    def _ledger_meter_lag(self, now: float) -> None:
+        """Ledger: once the current stops (the EV leaves C, the contactor opens), the meter, which
+        reports the mean over its own window (``meter_window_s``), reads no current only one window
+        later.  That lag is the charger's own, like a contactor delay: whoever asks the charger whether
+        the current stopped (the safe state after every bench test that charged) waits it out.  If the
+        current flows again first, the lag ends there (no one waits on that window as a sign of "no
+        current")."""
+        s, window = self.s, self.timing.meter_window_s
+        flowing = self.model.load.current_a > 0
+        if flowing == s.current_flowing or window <= 0:
+            s.current_flowing = flowing
+            return
+        s.current_flowing = flowing
+        if not flowing:
+            s.ledger.append(Reaction("meter_reports_no_current", now, now + window))
+            return
+        for index in range(len(s.ledger) - 1, -1, -1):
+            lag = s.ledger[index]
+            if lag.what == "meter_reports_no_current":
+                if lag.applied_at > now:
+                    s.ledger[index] = replace(lag, applied_at=now)
+                return
 
     def _check_faults(self, now: float, letter: str, low_v: float) -> None:
         s, model = self.s, self.model

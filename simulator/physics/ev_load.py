@@ -37,8 +37,17 @@ class EvLoad:
     # ``reaction_s`` ago, so a run of quick changes is followed change by change, never postponed.
     _heard: deque[tuple[float, float]] = field(default_factory=deque)
 
-    def step(self, now: float, dt: float, advertised_a: float, energised: bool) -> None:
-        """Advance the load by ``dt`` device seconds ending at ``now``."""
+    def step(self, now: float, dt: float, advertised_a: float, energised: bool, connected: bool = True) -> None:
+        """Advance the load by ``dt`` device seconds ending at ``now``.
+
+        ``connected`` False (EV side in state A: unplugged) empties the delay line: an EV that is not
+        plugged in hears no PWM, so a new session starts from nothing offered, never from what the last
+        session's PWM said ``reaction_s`` before the unplug (which would have it draw, in the next
+        session, a current no PWM of that session ever advertised)."""
+        if not connected:
+            self._heard.clear()
+            self._seen_limit_a = self.current_a = 0.0
+            return
         if not self._heard or self._heard[-1][1] != advertised_a:
             self._heard.append((now - dt, advertised_a))
         while self._heard and self._heard[0][0] <= now - self.reaction_s:

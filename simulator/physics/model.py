@@ -93,7 +93,7 @@ class PhysicalModel:
         energised = self.contactor.is_closed(t) and self.ev.state in ("C", "D") and not self.ev.pe_open
         levels = line_levels(self.pilot, self.ev)
         advertised = ev_decoded_current(levels.duty) if self.pilot.mode is PilotMode.PWM else 0.0
-        self.load.step(t, dt, advertised, energised)
+        self.load.step(t, dt, advertised, energised, connected=self.ev.state != "A")
         voltage = self.mains.voltage(t)
         self._energy_wh += voltage * self.load.current_a * dt / 3600.0
         self._volt_s += voltage * dt

@@ -1,7 +1,7 @@
 """Shared helpers of the API suites (kept tiny and generic; each suite owns its own logic)."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest_asyncio
 from fixtures.transports import Transports, pytest_terminal_summary, transports  # noqa: F401 - fixtures, hook
 from instruments.charger_rpc import ChargerClient, DeviceError, RequestStyle
 from reports.allure_support import ambiguity
+from suites.api import latest
 from suites.api.support import ConfigValueForm, spelled
 from suites.spec import KEY_FORMAT
 
@@ -30,6 +31,12 @@ async def config_value_form(charger_session: ChargerClient) -> ConfigValueForm:
                                                       "config_value": spelled(current)})
         return ConfigValueForm(native=False)
     return ConfigValueForm(native=True)
+
+
+@pytest.fixture(scope="session")
+def latest_readings() -> Iterator[latest.LatestReadings]:
+    """The charger's latest answers to its configuration getters (a rejected-input test's "before")."""
+    yield from latest.registered()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from instruments.charger_rpc.values import ocpp_spelling as spelled
 from suites.spec import AMBIGUITIES_BY_ID
 
 
@@ -15,13 +16,6 @@ def reading(ambiguity_id: str, name: str) -> str:
 def label(ambiguity_id: str, name: str) -> tuple[str, str]:
     """(ambiguity id, reading text): the label an accepted code or outcome stands for."""
     return ambiguity_id, reading(ambiguity_id, name)
-
-
-def spelled(value: Any) -> Any:
-    """A value spelled as an 'OCPP style' string ('19', 'true'); strings and null stay as they are."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if value is None or isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)

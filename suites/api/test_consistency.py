@@ -9,17 +9,22 @@ reported by 6.20 never exceeds any of the limits reported next to it.
 """
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from fixtures.snapshot import ConfigGuard
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.held import Precondition, app_key_part, holding
+from suites.api.latest import LatestReadings
 from suites.api.support import ConfigValueForm, label
 from suites.spec import KEYS_BY_NAME, METHODS_BY_NAME, RANGE, ConfigKey, JsonType
 
 pytestmark = [pytest.mark.api, pytest.mark.consistency]
+Get = Callable[[str], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -212,30 +217,58 @@ def _rejected_install_cases() -> list[Any]:
             for setter in (INSTALL_CURRENT_SET, APP_CONFIG_SET) for value in (param.minimum - 1, param.maximum + 1)]
 
 
-async def _everything_reporting_install_current(charger: ChargerClient) -> dict[str, Any]:
-    info = await charger.call("Charger_info.Get")
+async def _everything_reporting_install_current(charger: ChargerClient, get: Get) -> dict[str, Any]:
+    """``get``: how App_config and System_currents are read (the latest answer for a "before")."""
+    info = await charger.call("Charger_info.Get")  # live state: always read
     return {
-        "App_config.Get": await charger.call("App_config.Get"),
-        "System_currents.Get": await charger.call("System_currents.Get"),
+        "App_config.Get": await get("App_config.Get"),
+        "System_currents.Get": await get("System_currents.Get"),
         "Charger_info.Get": {f: info.get(f) for f in ("install_current", "pwm_current", "current_limit_reason")},
     }
 
 
+INSTALL_BASE = _two_values("install_current")[1]  # a valid value off both bounds: a half-applied reject shows
+
+
+def _install_base_precondition(item: pytest.Item) -> Precondition | None:
+    """install_current at INSTALL_BASE, held across the rejected-install-current cases (suites.api.held)."""
+    if getattr(item, "originalname", None) != "test_6_15_rejected_install_current_changes_no_reader":
+        return None
+    return Precondition(
+        name=f"install_current={INSTALL_BASE}",
+        holds=lambda known: same(known.app_config.get("install_current"), INSTALL_BASE),
+        put=lambda client: client.call(INSTALL_CURRENT_SET.method,
+                                       INSTALL_CURRENT_SET.params("install_current", INSTALL_BASE)),
+        part=app_key_part("install_current"))
+
+
+@pytest.fixture(autouse=True)
+async def install_at_base(request: pytest.FixtureRequest, charger_guard: ConfigGuard,
+                          charger_session: ChargerClient) -> AsyncIterator[bool]:
+    """Whether install_current is at INSTALL_BASE as a rejected-install-current case starts."""
+    async with holding(request, charger_guard, charger_session, _install_base_precondition) as in_place:
+        yield in_place
+
+
 @pytest.mark.parametrize(("setter", "value"), _rejected_install_cases())
-async def test_6_15_rejected_install_current_changes_no_reader(charger: ChargerClient, setter: Setter,
-                                                               value: int, config_value_form: ConfigValueForm) -> None:
+async def test_6_15_rejected_install_current_changes_no_reader(
+        charger: ChargerClient, setter: Setter, value: int, config_value_form: ConfigValueForm,
+        install_at_base: bool, latest_readings: LatestReadings, refused_but_changed: Callable[[], None]) -> None:
     """An out-of-range install current: -4, and every reader (the live limits too) stays as it was."""
     cover(METHODS_BY_NAME["Install_current.Set"])
-    base = _two_values("install_current")[1]  # a valid value off both bounds: a half-applied reject shows
-    assert await charger.call(INSTALL_CURRENT_SET.method, INSTALL_CURRENT_SET.params("install_current", base)) is True
-    before = await _everything_reporting_install_current(charger)
+    if not install_at_base:
+        assert await charger.call(INSTALL_CURRENT_SET.method,
+                                  INSTALL_CURRENT_SET.params("install_current", INSTALL_BASE)) is True
+    before = await _everything_reporting_install_current(charger, lambda m: latest_readings.get(charger, m))
     with pytest.raises(DeviceError) as error:
         result = await charger.call(setter.method, setter.params("install_current", value, config_value_form))
         pytest.fail(f"{setter} install_current={value} answered {result!r}; the range is 6-32")
     assert error.value.code == RANGE, f"{setter} install_current={value}: code {error.value.code}, expected -4"
-    after = await _everything_reporting_install_current(charger)
+    after = await _everything_reporting_install_current(charger, charger.call)
     changed = {method: {k: (before[method].get(k), after[method].get(k)) for k in after[method]
                         if before[method].get(k) != after[method].get(k)} for method in after}
+    if any(changed.values()):
+        refused_but_changed()
     assert not any(changed.values()), f"rejected {setter} install_current={value} changed {changed}"
 
 

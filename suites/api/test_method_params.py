@@ -23,7 +23,8 @@ import pytest
 from fixtures.snapshot import dynamic_current_of
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
-from suites.api.support import label
+from suites.api.latest import LatestReadings
+from suites.api.support import ConfigValueForm, label
 from suites.spec import (
     JSON_FORMAT,
     KEY_FORMAT,
@@ -41,45 +42,75 @@ from suites.spec import (
 pytestmark = [pytest.mark.api, pytest.mark.methods]
 
 Request = pytest.FixtureRequest
-Reader = Callable[[ChargerClient, Request], Awaitable[dict[str, Any] | None]]
-ParamsFor = Callable[[ChargerClient, Request], Awaitable[dict[str, Any]]]
+Get = Callable[[str], Awaitable[Any]]
 
 
-# --- what each method would change, and how to read it back ---------------------------------------------
-async def _dynamic(charger: ChargerClient) -> Any:
-    reply = await charger.call("Dynamic_current.Get")
-    return dynamic_current_of(reply)
+@dataclass(frozen=True)
+class Probe:
+    """What the helpers below work with: the charger, how to read it, and the sync fixtures they need.
+
+    ``latest`` answers a configuration getter from the charger's latest answer when nothing was exchanged
+    since (suites.api.latest), for the state before a rejected call and for choosing valid params;
+    ``fresh`` always reads: the state after a rejected call is the evidence.  The async fixtures these
+    helpers need are requested by the ``probe`` fixture (``config_value_form``): a helper running inside
+    the test's event loop cannot set one up (``getfixturevalue`` would start a second loop).
+    """
+
+    charger: ChargerClient
+    request: Request
+    form: ConfigValueForm
+    readings: LatestReadings
+
+    async def latest(self, method: str) -> Any:
+        return await self.readings.get(self.charger, method)
+
+    async def fresh(self, method: str) -> Any:
+        return await self.charger.call(method)
+
+    def fixture(self, name: str) -> Any:
+        """A synchronous fixture (``pin``, ``ap_password``: a skip when the profile lacks it)."""
+        return self.request.getfixturevalue(name)
 
 
-async def read_install_current(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"App_config.Get install_current": (await charger.call("App_config.Get"))["install_current"],
-            "System_currents.Get install_current":
-                (await charger.call("System_currents.Get"))["install_current"]}
+@pytest.fixture
+def probe(charger: ChargerClient, request: Request, config_value_form: ConfigValueForm,
+          latest_readings: LatestReadings) -> Probe:
+    return Probe(charger, request, config_value_form, latest_readings)
 
 
-async def read_dynamic_current(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"Dynamic_current.Get": await _dynamic(charger),
-            "System_currents.Get dynamic_current": (await charger.call("System_currents.Get"))["dynamic_current"]}
+Reader = Callable[[Probe, Get], Awaitable[dict[str, Any] | None]]
+ParamsFor = Callable[[Probe], Awaitable[dict[str, Any]]]
 
 
-async def read_app_config(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return await charger.call("App_config.Get")
+# --- what each method would change, and how to read it back (``get``: latest or fresh) -------------------
+async def read_install_current(probe: Probe, get: Get) -> dict[str, Any]:
+    return {"App_config.Get install_current": (await get("App_config.Get"))["install_current"],
+            "System_currents.Get install_current": (await get("System_currents.Get"))["install_current"]}
 
 
-async def read_session_flags(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    info = await charger.call("Charger_info.Get")
+async def read_dynamic_current(probe: Probe, get: Get) -> dict[str, Any]:
+    return {"Dynamic_current.Get": dynamic_current_of(await get("Dynamic_current.Get")),
+            "System_currents.Get dynamic_current": (await get("System_currents.Get"))["dynamic_current"]}
+
+
+async def read_app_config(probe: Probe, get: Get) -> dict[str, Any]:
+    return await get("App_config.Get")
+
+
+async def read_session_flags(probe: Probe, get: Get) -> dict[str, Any]:
+    info = await get("Charger_info.Get")
     return {k: info.get(k) for k in ("charger_state", "extended_charger_state", "charger_is_paused")}
 
 
-async def read_schedule(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return await charger.call("Charging_schedule.Get")
+async def read_schedule(probe: Probe, get: Get) -> dict[str, Any]:
+    return await get("Charging_schedule.Get")
 
 
-async def read_pin_still_valid(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"Pin.Check(current PIN)": await charger.call("Pin.Check", {"pin": request.getfixturevalue("pin")})}
+async def read_pin_still_valid(probe: Probe, get: Get) -> dict[str, Any]:
+    return {"Pin.Check(current PIN)": await probe.charger.call("Pin.Check", {"pin": probe.fixture("pin")})}
 
 
-async def read_nothing(charger: ChargerClient, request: Request) -> None:
+async def read_nothing(probe: Probe, get: Get) -> None:
     return None  # the spec has no getter for the AP password: nothing can be read back
 
 
@@ -88,49 +119,49 @@ def _other(current: Any, preferred: int) -> int:
     return preferred if current != preferred else preferred + 1
 
 
-async def tag_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+async def tag_params(probe: Probe) -> dict[str, Any]:
     return {"tag": "hil-tag-01"}
 
 
-async def app_set_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    current = (await charger.call("App_config.Get"))["led_max_brightness"]
-    form = request.getfixturevalue("config_value_form")  # the form this charger takes (config_value_type)
-    return {"config_key": "led_max_brightness", "config_value": form(_other(current, 55))}
+async def app_set_params(probe: Probe) -> dict[str, Any]:
+    current = (await probe.latest("App_config.Get"))["led_max_brightness"]
+    # in the form this charger takes (ambiguity config_value_type)
+    return {"config_key": "led_max_brightness", "config_value": probe.form(_other(current, 55))}
 
 
-async def install_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"install_current": _other((await charger.call("App_config.Get"))["install_current"], 16)}
+async def install_params(probe: Probe) -> dict[str, Any]:
+    return {"install_current": _other((await probe.latest("App_config.Get"))["install_current"], 16)}
 
 
-async def dynamic_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"dynamic_current": _other(await _dynamic(charger), 16)}
+async def dynamic_params(probe: Probe) -> dict[str, Any]:
+    return {"dynamic_current": _other(dynamic_current_of(await probe.latest("Dynamic_current.Get")), 16)}
 
 
-async def schedule_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+async def schedule_params(probe: Probe) -> dict[str, Any]:
     interval = {"start_d": 2, "start_h": 7, "start_m": 15, "end_d": 2, "end_h": 9, "end_m": 45,
                 "current": 10, "lb_mode": 2}
     return {"charging_schedule": [interval]}
 
 
-async def new_pin_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    pin = request.getfixturevalue("pin")
+async def new_pin_params(probe: Probe) -> dict[str, Any]:
+    pin = probe.fixture("pin")
     return {"pin": "4826" if pin != "4826" else "6284"}
 
 
-async def current_pin_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
-    return {"pin": request.getfixturevalue("pin")}
+async def current_pin_params(probe: Probe) -> dict[str, Any]:
+    return {"pin": probe.fixture("pin")}
 
 
-async def ap_password_params(charger: ChargerClient, request: Request) -> dict[str, Any]:
+async def ap_password_params(probe: Probe) -> dict[str, Any]:
     return {"password": "hil-pass-0001"}
 
 
-async def restore_pin(charger: ChargerClient, request: Request) -> None:
-    await charger.call("Pin.Set", {"pin": request.getfixturevalue("pin")})
+async def restore_pin(probe: Probe) -> None:
+    await probe.charger.call("Pin.Set", {"pin": probe.fixture("pin")})
 
 
-async def restore_ap_password(charger: ChargerClient, request: Request) -> None:
-    await charger.call("Ap_password.Set", {"password": request.getfixturevalue("ap_password")})
+async def restore_ap_password(probe: Probe) -> None:
+    await probe.charger.call("Ap_password.Set", {"password": probe.fixture("ap_password")})
 
 
 @dataclass(frozen=True)
@@ -139,7 +170,7 @@ class Target:
 
     valid: ParamsFor
     read: Reader
-    restore: Callable[[ChargerClient, Request], Awaitable[None]] | None = None
+    restore: Callable[[Probe], Awaitable[None]] | None = None
 
 
 TARGETS: dict[str, Target] = {
@@ -225,37 +256,39 @@ def cases(kind: str) -> list[Any]:
 
 # --- the one body every rejection runs through ------------------------------------------------------------
 @pytest.fixture
-def rejected_unchanged(charger: ChargerClient, request: Request, expect_rpc_error: Any) -> Any:
+def rejected_unchanged(probe: Probe, expect_rpc_error: Any, refused_but_changed: Callable[[], None]) -> Any:
     """``await rejected_unchanged(method, params, accepted)``: refused with an accepted code, and the state
     the method would change reads back as before; credentials a defective charger took are put back."""
     async def check(method: Method, params: dict[str, Any], accepted: Accepted) -> DeviceError:
         target = TARGETS[method.name]
-        before = await target.read(charger, request)
+        before = await target.read(probe, probe.latest)
         try:
             error = await expect_rpc_error(method.name, params, accepted)
-            after = await target.read(charger, request)
+            after = await target.read(probe, probe.fresh)
+            if after != before:
+                refused_but_changed()
             assert after == before, f"a rejected {method.label} {params!r} changed state: {before!r} -> {after!r}"
             return error
         finally:
             if target.restore is not None:
-                await target.restore(charger, request)
+                await target.restore(probe)
     return check
 
 
 @pytest.mark.parametrize(("method", "param"), cases("missing"))
-async def test_6_missing_required_param_is_rejected(charger: ChargerClient, request: Request, method: Method,
-                                                    param: Param, rejected_unchanged: Any) -> None:
+async def test_6_missing_required_param_is_rejected(probe: Probe, method: Method, param: Param,
+                                                    rejected_unchanged: Any) -> None:
     cover(method)
-    params = await TARGETS[method.name].valid(charger, request)
+    params = await TARGETS[method.name].valid(probe)
     params.pop(param.name)
     await rejected_unchanged(method, params, accepted_codes(method, param, "missing", JSON_FORMAT))
 
 
 @pytest.mark.parametrize(("method", "param", "json_type"), cases("type"))
-async def test_6_param_of_wrong_json_type_is_rejected(charger: ChargerClient, request: Request, method: Method,
-                                                      param: Param, json_type: str, rejected_unchanged: Any) -> None:
+async def test_6_param_of_wrong_json_type_is_rejected(probe: Probe, method: Method, param: Param, json_type: str,
+                                                      rejected_unchanged: Any) -> None:
     cover(method)
-    params = await TARGETS[method.name].valid(charger, request)
+    params = await TARGETS[method.name].valid(probe)
     params[param.name] = value_of_type(json_type, params[param.name])
     accepted = accepted_codes(method, param, "type", KEY_FORMAT)
     if json_type == NULL:
@@ -268,14 +301,15 @@ def _edge(param: Param, edge: str) -> int:
 
 
 @pytest.mark.parametrize(("method", "param", "edge"), cases("range"))
-async def test_6_integer_param_range_edge_is_accepted_and_applied(charger: ChargerClient, request: Request,
-                                                                  method: Method, param: Param, edge: str) -> None:
+async def test_6_integer_param_range_edge_is_accepted_and_applied(probe: Probe, method: Method, param: Param,
+                                                                  edge: str) -> None:
+    charger = probe.charger
     cover(method)
     value = _edge(param, edge)
     result = await charger.call(method.name, {param.name: value})
     assert result is True, f"{method.label} {param.name}={value} (the {edge}imum) answered {result!r}; " \
                            f"{charger.exchanges[-1].summary()}"
-    seen = await TARGETS[method.name].read(charger, request)
+    seen = await TARGETS[method.name].read(probe, probe.fresh)
     assert seen and all(v == value for v in seen.values()), f"after {param.name}={value}, read back {seen!r}"
 
 
@@ -340,23 +374,24 @@ async def test_3_undocumented_param_to_a_getter_is_ignored_or_refused(charger: C
 
 
 async def test_3_undocumented_param_to_a_setter_is_ignored_or_refused_whole(
-        charger: ChargerClient, request: Request) -> None:
+        probe: Probe) -> None:
     """A setter given an undocumented param next to its own: executed as if absent, or refused with -6/-2 and
     not executed at all."""
     setter = METHODS_BY_NAME["Dynamic_current.Set"]
     cover(setter)
     target = TARGETS[setter.name]
-    params = {**await target.valid(charger, request), **EXTRA}
-    before = await target.read(charger, request)
+    charger = probe.charger
+    params = {**await target.valid(probe), **EXTRA}
+    before = await target.read(probe, probe.latest)
     try:
         result = await charger.call(setter.name, params)
     except DeviceError as error:
         assert error.code in EXTRA_REFUSED, (f"{setter.label} with an undocumented param answered {error.code}, "
                                              f"expected true or one of {sorted(EXTRA_REFUSED)}; {error}")
-        assert await target.read(charger, request) == before, f"a refused {setter.label} {params!r} changed state"
+        assert await target.read(probe, probe.fresh) == before, f"a refused {setter.label} {params!r} changed state"
         ambiguity(*EXTRA_REFUSED[error.code])
         return
     assert result is True, f"{setter.label} {params!r} answered {result!r}"
-    seen = await target.read(charger, request)
+    seen = await target.read(probe, probe.fresh)
     assert all(v == params["dynamic_current"] for v in seen.values()), f"{setter.label} {params!r}: read {seen!r}"
     ambiguity(*label("extra_params", "ignored"))

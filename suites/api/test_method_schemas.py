@@ -347,8 +347,10 @@ SETTERS = [m for m in METHODS if not m.is_getter and not m.destructive]
 
 
 @pytest.mark.parametrize("method", SETTERS, ids=lambda m: m.label)
-async def test_6_setter_answers_exactly_true(charger: ChargerClient, method: Method,
-                                             request: pytest.FixtureRequest) -> None:
+async def test_6_setter_answers_exactly_true(charger: ChargerClient, method: Method, request: pytest.FixtureRequest,
+                                             config_value_form: ConfigValueForm) -> None:
+    # config_value_form is set up here, before the body: the helpers' getfixturevalue() inside the running
+    # event loop can only fetch it, not set an async fixture up (that would start a second loop).
     cover(method)
     required = [p for p in method.params if p.required]
     params_for = NO_OP_PARAMS.get(method.name, _no_params)

@@ -25,7 +25,9 @@ from reports.allure_support import ambiguity, cover
 from suites.api.support import ConfigValueForm, label
 from suites.spec import APP_KEYS, METHODS_BY_NAME, ConfigKey, JsonType
 
-pytestmark = [pytest.mark.api, pytest.mark.config, pytest.mark.destructive, pytest.mark.needs("destructive")]
+# The destructive marker is the gate: without --allow-destructive (or allow_destructive in the profile)
+# these tests are skipped with the reason at collection, before any class fixture could reset the charger.
+pytestmark = [pytest.mark.api, pytest.mark.config, pytest.mark.destructive]
 
 DOWN_WITHIN_S = 30.0  # device s from the reset's answer until the charger stops answering
 BACK_WITHIN_S = 60.0  # device s until it answers again
@@ -124,12 +126,6 @@ async def restore_credentials(charger: ChargerClient, bench: Bench) -> None:
         await charger.call("Ap_password.Set", {"password": ap_password})
 
 
-def _destructive_bench(bench: Bench) -> None:
-    # Class fixtures run before the per-test capability check: skip here, before resetting anything.
-    if not bench.has("destructive"):
-        pytest.skip(f"{bench.profile.name} bench does not allow destructive tests (capability 'destructive')")
-
-
 def _key_cases() -> list[Any]:
     return [pytest.param(key, id=key.name) for key in APP_KEYS]
 
@@ -138,7 +134,6 @@ def _key_cases() -> list[Any]:
 async def reset_then_restore(bench: Bench, charger: ChargerClient, method: str, *, must_go_down: bool,
                              credentials: bool, form: ConfigValueForm) -> AsyncIterator[ResetOutcome]:
     """Run one reset for a whole class of checks, then put the charger back as it was found."""
-    _destructive_bench(bench)
     snapshot = await take_snapshot(charger)
     try:
         yield await reset_and_return(charger, bench, method, must_go_down=must_go_down, form=form)

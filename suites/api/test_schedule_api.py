@@ -6,15 +6,20 @@ interval that is not an object are refused, and the stored schedule is then exac
 schedule is accepted whole or not at all).  The codes for a bad interval are open in the spec
 (ambiguity schedule_validation_codes): every listed reading is accepted and labelled.  The schedule as a
 whole being absent or not an array is covered with every other method's params in test_method_params.py.
+The refusal tests all start from BASELINE stored: it is held across them (suites.api.held) instead of
+stored and put back around each, so a refusal costs the call and the read after it.
 """
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
+from fixtures.snapshot import ConfigGuard, Domain, same_value
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
+from suites.api.held import Precondition, holding, schedule_part
 from suites.api.support import label
 from suites.spec import (
     JSON_FORMAT,
@@ -160,14 +165,37 @@ async def test_6_31_wrapping_or_overlapping_intervals_are_stored_as_sent_or_refu
 
 
 # --- refused, and nothing stored ----------------------------------------------------------------------------
+def _baseline_precondition(item: pytest.Item) -> Precondition | None:
+    """BASELINE stored, for every refusal test: held across all of them (suites.api.held)."""
+    if "refused_keeps_schedule" not in getattr(item, "fixturenames", ()):
+        return None
+    return Precondition(
+        name="charging_schedule=BASELINE",
+        holds=lambda known: Domain.SCHEDULE in known.domains and same_value(known.schedule, BASELINE),
+        put=lambda client: client.call(SET.name, {"charging_schedule": BASELINE}),
+        part=schedule_part)
+
+
+@pytest.fixture(autouse=True)
+async def baseline_stored(request: pytest.FixtureRequest, charger_guard: ConfigGuard,
+                          charger_session: ChargerClient) -> AsyncIterator[bool]:
+    """Whether BASELINE is the stored schedule as a refusal test starts."""
+    async with holding(request, charger_guard, charger_session, _baseline_precondition) as in_place:
+        yield in_place
+
+
 @pytest.fixture
-def refused_keeps_schedule(charger: ChargerClient, expect_rpc_error: Any) -> Any:
+def refused_keeps_schedule(charger: ChargerClient, expect_rpc_error: Any, baseline_stored: bool,
+                           refused_but_changed: Callable[[], None]) -> Any:
     """``await refused_keeps_schedule(bad, accepted)``: with BASELINE stored, ``[valid, bad]`` is refused
     with an accepted code and BASELINE is still stored (a schedule is taken whole or not at all)."""
     async def check(bad: Any, accepted: dict[int, tuple[str, str]]) -> None:
-        await store(charger, BASELINE)
+        if not baseline_stored:
+            await store(charger, BASELINE)
         await expect_rpc_error(SET.name, {"charging_schedule": [TEMPLATE, bad]}, accepted)
         seen = await stored(charger)
+        if seen != BASELINE:
+            refused_but_changed()
         assert seen == BASELINE, f"after a refused {SET.label} the stored schedule changed to {seen!r}"
     return check
 

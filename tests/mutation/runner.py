@@ -84,8 +84,9 @@ class SuiteRun:
 
     @property
     def run_problem(self) -> str | None:
-        """What went wrong with the run itself (not with a test): pytest's usage/internal/interrupt codes."""
-        if self.exit_code in (0, 1, 5) and self.cases:
+        """What went wrong with the run itself (not with a test): pytest's usage/internal/interrupt codes.
+        3 (only bench faults) and 7 (a requirement not met) are verdicts the cases explain."""
+        if self.exit_code in (0, 1, 3, 5, 7) and self.cases:
             return None
         return f"pytest exit code {self.exit_code}: {self.tail[-600:]}"
 
