@@ -10,7 +10,7 @@ tests failed on which mix.
 """
 from __future__ import annotations
 
-import random
+import os
 
 import pytest
 
@@ -55,7 +55,8 @@ def test_presets_take_other_readings_than_the_default() -> None:
     assert all(alternative[n] != SWITCHES[n].choices[0] for n in alternative)
 
 
-SEEDS = tuple(str(random.SystemRandom().randrange(10_000)) for _ in range(2))
+# Fixed seeds, so a CI verdict can be reproduced; LEKTRICO_READING_SEEDS=1,2,3 draws other mixes.
+SEEDS = tuple(os.environ.get("LEKTRICO_READING_SEEDS", "1558,9690").split(","))
 MIXES = ("alternative", "alternative:2", *(f"random:{seed}" for seed in SEEDS))
 
 
@@ -65,9 +66,9 @@ def test_suites_pass_on_every_reading(mix: str) -> None:
     """API and bench suites, whole, against the virtual charger on one mix of readings (seed printed)."""
     print(f"readings {mix}: {preset(mix)}")
     run = run_suites((SUITES,), extra=("--readings", mix))
+    broken = [f"{case.key} ({case.verdict_class})" for case in run.red]
     print(f"readings {mix}: exit {run.exit_code}, {run.passed} passed, {run.skipped} skipped, "
-          f"{len(run.failed)} failed, {len(run.errored) + len(run.verdict_errors)} errored, {run.seconds:.0f} s")
-    broken = [*run.failed, *run.errored, *run.verdict_errors]
+          f"{len(broken)} red, {run.seconds:.0f} s")
     assert not broken and run.exit_code == 0, (
         f"--readings {mix} (reproduce: pytest suites --readings {mix}): {len(broken)} tests failed or errored:\n"
         + "\n".join(broken[:40]) + f"\n{run.tail[-1500:]}")

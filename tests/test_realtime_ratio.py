@@ -29,9 +29,12 @@ TARGET_RATIO = 1.2
 # Since the charger's meter reports over its own window (FirmwareTiming.meter_window_s, 1 s), the
 # safe state after every test that charged waits that window for the charger to report no current:
 # ~0.9 s a test, which moved the ratio to 1.69 while the ledger still lacked the lag.  The ledger now
-# records it (meter_reports_no_current, from the contactor cutting the current to one window later)
+# records it (meter_reports_no_current, from the moment the current stops to one window later)
 # and the delays are taken as a union, so the ratio again compares the suites with the charger's own
-# delays (measured 1.06-1.1 with them, 1.28 on the tree before the meter window; see the README).
+# delays: measured 1.11 (1.34 raw), the lag 24.6 s of 67.3 s of delays; 1.28 on the tree before the
+# meter window.  It is lower than 1.28 because the suites' wall grew 17 s while the lag covers 24.6 s:
+# where a test goes on observing while the meter settles (a C -> B -> A transition), that work now
+# overlaps a charger delay instead of counting as overhead.  The bound is unchanged.
 # The bound catches a regression in the suites' own overhead; the target is printed beside it.
 REGRESSION_BOUND = 1.35
 

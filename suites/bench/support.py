@@ -38,6 +38,7 @@ from typing import Any, Literal, TypeVar
 
 from fixtures.bench import Bench
 from fixtures.profile import Limit
+from instruments.charger_rpc.values import ocpp_spelling
 from instruments.charger_rpc import ChargerClient, ChargerUnreachable, DeviceError, MalformedReply
 from instruments.ev_simulator import EvSimulator
 from instruments.ev_simulator.interface import CpMeasurement
@@ -127,11 +128,7 @@ _NATIVE_CONFIG_VALUE: list[bool] = []  # learned once per run: does App_config.S
 KEY_FORMAT = -5  # spec chapter 3
 
 
-def _spelled(value: Any) -> Any:
-    """A value as an 'OCPP style' string (spec 6.4 types config_value as a string)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if value is None or isinstance(value, str) else str(value)
+_spelled = ocpp_spelling  # spec 6.4 types config_value as a string
 
 
 async def app_config_set(charger: ChargerClient, key: str, value: Any) -> Any:
