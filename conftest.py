@@ -1,11 +1,3 @@
-"""Root conftest: the bench, charger, instrument and report plugins every suite runs with."""
-pytest_plugins = [
-    "fixtures.options",
-    "fixtures.verdicts",
-    "fixtures.bench",
-    "fixtures.charger",
-    "fixtures.instruments",
-    "fixtures.safe_state",
-    "reports.plugin",
-    "fixtures.verification",
-]
+"""Root conftest: nothing to add.  The fixtures, options and report hooks come from the installed
+``lektrico_hil`` plugin (fixtures/plugin.py, a ``pytest11`` entry point), as they do for a lab's own
+tests outside this project."""

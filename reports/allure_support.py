@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import allure
+import pytest
 
 from instruments.charger_rpc import Exchange
-from suites.spec import AMBIGUITIES_BY_ID
-from suites.spec.schema import ConfigKey, Method
+from reference.spec import AMBIGUITIES_BY_ID
+from reference.spec.schema import ConfigKey, Method
 
 _CHAPTERS = {"1": "1 Commands format", "3": "3 Error codes", "4": "4 Application configuration keys",
              "5": "5 Charger configuration keys", "6": "6 Commands",
@@ -36,15 +37,43 @@ class AmbiguityRecord:
     reading: str
 
 
-RECORDED: list[AmbiguityRecord] = []
-ENVIRONMENT: dict[str, str] = {}
-"""What the run judged (bench, firmware, serial, board revision, each instrument's ``*IDN?``, defects):
-written to the report's environment (environment.properties in the Allure results)."""
-_current_test: list[str] = ["<outside a test>"]
+@dataclass
+class RunRecord:
+    """What one run records for its report; its home is ``config.stash[RUN_RECORD]``.
+
+    ``environment``: what the run judged (bench, firmware, serial, board revision, each instrument's
+    ``*IDN?``, defects), written to environment.properties.  ``ambiguities``: every labelled reading."""
+
+    ambiguities: list[AmbiguityRecord] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    current_test: str = "<outside a test>"
+
+
+RUN_RECORD = pytest.StashKey[RunRecord]()
+_active = [RunRecord()]  # the configured run's record, for helpers called from tests (no config at hand)
+
+
+def begin_run(config: pytest.Config) -> RunRecord:
+    """A fresh record for this run (an in-process pytester run must not inherit the last run's)."""
+    record = config.stash[RUN_RECORD] = RunRecord()
+    _active[0] = record
+    return record
+
+
+def run_record() -> RunRecord:
+    return _active[0]
+
+
+def environment() -> dict[str, str]:
+    return _active[0].environment
+
+
+def recorded() -> list[AmbiguityRecord]:
+    return _active[0].ambiguities
 
 
 def set_current_test(nodeid: str) -> None:
-    _current_test[0] = nodeid
+    _active[0].current_test = nodeid
 
 
 def cover(item: Method | ConfigKey | str, title: str | None = None) -> None:
@@ -70,7 +99,7 @@ def ambiguity(ambiguity_id: str, reading: str) -> None:
     allure.attach(json.dumps({"ambiguity": ambiguity_id, "section": entry.section, "summary": entry.summary,
                               "readings": list(entry.readings), "charger_chose": reading}, indent=2),
                   name=f"Spec ambiguity {ambiguity_id}: {reading}", attachment_type=allure.attachment_type.JSON)
-    RECORDED.append(AmbiguityRecord(_current_test[0], ambiguity_id, entry.section, entry.summary, reading))
+    recorded().append(AmbiguityRecord(_active[0].current_test, ambiguity_id, entry.section, entry.summary, reading))
 
 
 IDENTITY_READS = (("Charger_config.Get", "serial_number", "charger.serial_number"),
@@ -81,7 +110,7 @@ IDENTITY_READS = (("Charger_config.Get", "serial_number", "charger.serial_number
 
 
 async def record_charger_identity(client: Any) -> None:
-    """Put the charger's serial number and board revision into :data:`ENVIRONMENT`.
+    """Put the charger's serial number and board revision into the run's environment.
 
     Called once per run by the charger session fixture.  A charger that refuses or garbles one of
     these reads gets ``unreadable (...)``: judging it is the suites' job, not the environment's."""
@@ -89,7 +118,7 @@ async def record_charger_identity(client: Any) -> None:
 
     replies: dict[str, Any] = {}
     for method_name, field_name, key in IDENTITY_READS:
-        if key in ENVIRONMENT and not ENVIRONMENT[key].startswith("unreadable"):
+        if key in environment() and not environment()[key].startswith("unreadable"):
             continue
         if method_name not in replies:
             try:
@@ -98,14 +127,14 @@ async def record_charger_identity(client: Any) -> None:
                 replies[method_name] = error
         reply = replies[method_name]
         if isinstance(reply, dict) and field_name in reply:
-            ENVIRONMENT[key] = str(reply[field_name])
-        elif key not in ENVIRONMENT:
-            ENVIRONMENT[key] = f"unreadable ({type(reply).__name__})"
+            environment()[key] = str(reply[field_name])
+        elif key not in environment():
+            environment()[key] = f"unreadable ({type(reply).__name__})"
 
 
 def record_instrument(name: str, identity: object) -> None:
     """An instrument's ``*IDN?`` answer, as the report's environment shows it."""
-    ENVIRONMENT[f"{name}.idn"] = str(identity)
+    environment()[f"{name}.idn"] = str(identity)
 
 
 def write_global_attachment(results: Path, name: str, content: str, media_type: str, extension: str,

@@ -2,7 +2,7 @@
 
 Each plot is one function taking plain data and returning PNG bytes, so a plot can be checked
 without a bench and attached from any test.  The advertised current is derived from the *measured*
-duty cycle with the suite's own IEC reference (:mod:`suites.iec61851`), never the charger's claim.
+duty cycle with the suite's own IEC reference (:mod:`reference.iec61851`), never the charger's claim.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ matplotlib.use("Agg")  # no display on a bench PC or in CI
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
-from suites.iec61851 import current_for_duty_percent  # noqa: E402
+from reference.iec61851 import current_for_duty_percent  # noqa: E402
 
 STATE_LEVELS = ("A", "B", "C", "D", "E", "F")
 

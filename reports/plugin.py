@@ -13,19 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from reports.allure_support import ENVIRONMENT, RECORDED, set_current_test
+from reports.allure_support import RUN_RECORD, RunRecord, begin_run, set_current_test
 
 
 @pytest.hookimpl(trylast=True)  # after fixtures.bench has resolved the profile
 def pytest_configure(config: pytest.Config) -> None:
     """Start from nothing: an in-process run (pytester) must not inherit the last run's bench."""
-    ENVIRONMENT.clear()
-    RECORDED.clear()
+    record = begin_run(config)
     from fixtures.bench import RESOLVED  # noqa: PLC0415
 
     if RESOLVED in config.stash:
         profile = config.stash[RESOLVED].profile
-        ENVIRONMENT.update({"bench": profile.name, "bench.profile": str(profile.path),
+        record.environment.update({"bench": profile.name, "bench.profile": str(profile.path),
                             "bench.capabilities": ",".join(sorted(profile.capabilities)) or "none",
                             "bench.allow_destructive": str(profile.allow_destructive).lower(),
                             "time_scale": str(profile.time_scale)})
@@ -39,10 +38,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The report's environment block: which bench and which charger firmware were judged."""
     target = session.config.getoption("--alluredir", None)
-    if not target or not ENVIRONMENT:
+    environment = session.config.stash.get(RUN_RECORD, RunRecord()).environment
+    if not target or not environment:
         return
     Path(target).mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={_escaped(value)}" for key, value in sorted(ENVIRONMENT.items())]
+    lines = [f"{key}={_escaped(value)}" for key, value in sorted(environment.items())]
     (Path(target) / "environment.properties").write_text("\n".join(lines) + "\n")
 
 
@@ -52,10 +52,11 @@ def _escaped(value: str) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not RECORDED:
+    recorded = terminalreporter.config.stash.get(RUN_RECORD, RunRecord()).ambiguities
+    if not recorded:
         return
     readings: dict[str, set[str]] = defaultdict(set)
-    for record in RECORDED:
+    for record in recorded:
         readings[f"{record.id} ({record.section})"].add(record.reading)
     terminalreporter.section("spec ambiguities met (labelled in the report, not judged)")
     for name, chosen in sorted(readings.items()):
@@ -63,4 +64,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     target = terminalreporter.config.getoption("--alluredir", None)
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        (Path(target) / "ambiguities.json").write_text(json.dumps([r.__dict__ for r in RECORDED], indent=1))
+        (Path(target) / "ambiguities.json").write_text(json.dumps([r.__dict__ for r in recorded], indent=1))

@@ -1,7 +1,7 @@
 """The PWM mapping plot: expected vs measured CP duty per advertised current, with the tolerance band.
 
 ``points`` are :class:`PwmPoint` records (or any objects / mappings with the same fields), one per
-current of a sweep; the expected duty comes from the suite's own IEC reference (suites/iec61851.py),
+current of a sweep; the expected duty comes from the suite's own IEC reference (reference/iec61851.py),
 never from the charger under test.  The PNG is attached with :func:`attach_pwm_mapping_plot`.
 """
 from __future__ import annotations

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suites.spec import APP_KEYS, CHARGER_KEYS, METHODS, JsonType, method
-from suites.spec.schema import Method
+from reference.spec import APP_KEYS, CHARGER_KEYS, METHODS, JsonType, method
+from reference.spec.schema import Method
 
 CODES = (-2, -3, -4, -5, -6, -7)
 

@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="wall seconds the charger takes to answer each request (a charger on Wi-Fi: 0.1)")
     parser.add_argument("--near-limit", action="store_true",
                         help="a correct charger with its reaction times, PWM and meter just inside every limit")
+    parser.add_argument("--ev-side", choices=("box", "composite"), default="box",
+                        help="box: our EV simulator (its load decodes the PWM); composite: a lab's CP board, "
+                             "plain AC load and calibrator (benches/virtual-composite.toml)")
     parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
     parser.add_argument("--list-readings", action="store_true", help="print the reading switches and exit")
     return parser.parse_args(argv)
@@ -55,7 +58,8 @@ async def serve(args: argparse.Namespace) -> None:
     bench = VirtualBench(state_dir, time_scale=args.time_scale, defects=tuple(args.defect),
                          serial_number=args.serial_number, pin=args.pin, host=args.host,
                          auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None,
-                         readings=readings, latency_s=args.latency, near_limit=args.near_limit)
+                         readings=readings, latency_s=args.latency, near_limit=args.near_limit,
+                         ev_side=args.ev_side)
     for item in args.provision:
         key, _, value = item.partition("=")
         bench.charger.provision(key, value)

@@ -19,8 +19,11 @@ from simulator.http_auth import HttpAuth
 from simulator.http_server import ChargerHttpServer
 from simulator.physics.model import PhysicalModel
 from simulator.readings import ActiveReadings
+from simulator.twins.ac_load import AcLoadTwin
 from simulator.twins.ev_simulator import EvSimulatorTwin
+from simulator.twins.j1772_remote import J1772RemoteTwin
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
+from simulator.twins.residual_source import ResidualSourceTwin
 
 TICK_WALL_S = 0.002
 
@@ -32,6 +35,9 @@ class Endpoints:
     charger_url: str
     ev_simulator_url: str
     power_analyzer_resource: str
+    j1772_url: str                  # the J1772 EV Sim Remote twin (a composite bench's CP board)
+    ac_load_resource: str           # the Chroma 63800 AC load twin
+    residual_source_resource: str   # the Fluke 5522A calibrator twin
     time_scale: float
 
 
@@ -39,7 +45,7 @@ class VirtualBench:
     def __init__(self, state_dir: Path, *, time_scale: float = 1.0, defects: tuple[str, ...] = (),
                  serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1",
                  auth: HttpAuth | None = None, readings: ActiveReadings | None = None,
-                 latency_s: float = 0.0, near_limit: bool = False) -> None:
+                 latency_s: float = 0.0, near_limit: bool = False, ev_side: str = "box") -> None:
         self.host = host
         self.readings = readings or ActiveReadings()
         self.latency_s = latency_s    # each HTTP request is answered this many wall seconds late
@@ -48,6 +54,10 @@ class VirtualBench:
         self.model = PhysicalModel(self.clock)
         if near_limit:
             near_limit_instruments(self.model)
+        # "box": our EV simulator, whose load decodes the PWM like an EV; "composite": a lab's CP board
+        # and a plain electronic load that draws what it is set to (the rig makes it follow the PWM).
+        self.ev_side = ev_side
+        self.model.load.follows_pwm = ev_side != "composite"
         self.state_dir = state_dir
         self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
                                       defects=ActiveDefects(defects), host_ip=host, readings=self.readings,
@@ -55,6 +65,9 @@ class VirtualBench:
         self.http = ChargerHttpServer(self.charger, host, auth=auth, latency_s=latency_s)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)
+        self.j1772_twin = J1772RemoteTwin(self.model)
+        self.ac_load_twin = AcLoadTwin(self.model)
+        self.residual_twin = ResidualSourceTwin(self.model)
         self._ticker: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -65,9 +78,14 @@ class VirtualBench:
         port = await self.http.start()
         ev = await self.ev_twin.start(self.host, ev_port)
         analyzer = await self.analyzer_twin.start(self.host, analyzer_port)
+        j1772 = await self.j1772_twin.start(self.host, 0)
+        ac_load = await self.ac_load_twin.start(self.host, 0)
+        residual = await self.residual_twin.start(self.host, 0)
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
         return Endpoints(f"http://{self.host}:{port}", f"socket://{self.host}:{ev}",
-                         f"TCPIP::{self.host}::{analyzer}::SOCKET", self.clock.time_scale)
+                         f"TCPIP::{self.host}::{analyzer}::SOCKET", f"socket://{self.host}:{j1772}",
+                         f"TCPIP::{self.host}::{ac_load}::SOCKET", f"TCPIP::{self.host}::{residual}::SOCKET",
+                         self.clock.time_scale)
 
     async def _tick(self) -> None:
         """The firmware's main loop: react to the line and run deferred work (a pending reboot)."""
@@ -80,7 +98,8 @@ class VirtualBench:
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
-        await self.analyzer_twin.stop()
+        for twin in (self.residual_twin, self.ac_load_twin, self.j1772_twin, self.analyzer_twin):
+            await twin.stop()
         await self.ev_twin.stop()
         await self.http.stop()
         self.write_ledger()

@@ -3,7 +3,7 @@
 Where the vendor's list allows two readings, a correct charger may take either, so the suites must
 pass on every one.  The virtual charger therefore reads its behaviour at each ambiguous place from
 this table instead of hard-coding our own reading.  Each switch is keyed by the ambiguity's id in
-``suites/spec/ambiguities.py`` and names its readings by short slugs; the first is the default.
+``reference/spec/ambiguities.py`` and names its readings by short slugs; the first is the default.
 The suites' table is written separately (a project test holds the two against each other), so the
 simulator never imports the suites.
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from suites.measurements import Measurement
+from rig.measurement import Measurement
 
 
 def duty() -> Measurement:

@@ -25,7 +25,9 @@ from instruments.power_analyzer import (
 from instruments.power_analyzer import wt300
 
 NO_ERROR = '0,"No error"'
+IDN_EH = "YOKOGAWA,WT310EH,C2PH13047V,F1.03"
 Script = list[tuple[str, Any]]
+OPENING: Script = [(":COMM:HEAD OFF", None), ("*CLS", None), ("*IDN?", IDN_EH)]
 
 
 def ok(command: str) -> Script:
@@ -84,27 +86,51 @@ class FakeManager:
         self.closed = True
 
 
-@pytest.mark.parametrize(("resource", "terminated"), [
-    ("TCPIP::192.168.1.20::10001::SOCKET", True),
-    ("ASRLsocket://127.0.0.1:5025::INSTR", True),
-    ("ASRL/dev/ttyUSB0::INSTR", True),
-    ("TCPIP::192.168.1.20::INSTR", False),       # VXI-11 carries END itself
-    ("USB0::0x0B21::0x0025::C2PH13047V::INSTR", False),
+NAGLE_OFF = {constants.ResourceAttribute.tcpip_nodelay: constants.VI_TRUE}
+
+
+@pytest.mark.parametrize(("resource", "kind", "terminated", "nagle_off"), [
+    ("TCPIP::192.168.1.20::10001::SOCKET", "socket", True, True),
+    ("tcpip0::192.168.1.20::10001::socket", "socket", True, True),
+    ("ASRLsocket://127.0.0.1:5025::INSTR", "serial", True, False),
+    ("ASRL/dev/ttyUSB0::INSTR", "serial", True, False),
+    ("TCPIP::192.168.1.20::INSTR", "vxi11", False, False),       # VXI-11 carries END itself
+    ("TCPIP0::192.168.1.20::inst0::INSTR", "vxi11", False, False),
+    ("USB0::0x0B21::0x0025::C2PH13047V::INSTR", "usb", False, False),
+    ("GPIB0::1::INSTR", "gpib", False, False),
 ])
-def test_open_sets_terminations_timeout_and_headers_off(monkeypatch: pytest.MonkeyPatch,
-                                                        resource: str, terminated: bool) -> None:
-    visa = ScriptedTransport([(":COMM:HEAD OFF", None), ("*CLS", None)])
+def test_open_sets_terminations_timeout_headers_off_and_reads_the_identity(
+        monkeypatch: pytest.MonkeyPatch, resource: str, kind: str, terminated: bool, nagle_off: bool) -> None:
+    assert wt300.resource_kind(resource) == kind
+    visa = ScriptedTransport(OPENING)
     manager = FakeManager(visa)
     monkeypatch.setattr(wt300.pyvisa, "ResourceManager", manager)
-    with PowerAnalyzer.open(resource, timeout_s=1.5):
-        pass
+    with PowerAnalyzer.open(resource, timeout_s=1.5) as analyzer:
+        assert analyzer.identity == Identification("YOKOGAWA", "WT310EH", "C2PH13047V", "F1.03")
+        assert analyzer.identify() == IDN_EH  # read once: no second *IDN? in the script
     visa.assert_done()
     assert manager.opened == [resource]
     assert (manager.open_timeout, visa.timeout) == (1500, 1500.0)
     assert (visa.read_termination, visa.write_termination) == (("\n", "\n") if terminated else (None, None))
-    nagle_off = resource.endswith("::SOCKET")
-    assert visa.visa_attributes == ({constants.ResourceAttribute.tcpip_nodelay: constants.VI_TRUE} if nagle_off else {})
+    assert visa.visa_attributes == (NAGLE_OFF if nagle_off else {})
     assert visa.closed and manager.closed
+
+
+def test_from_resource_opens_with_the_profile_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab's ``[power_analyzer]`` table: VXI-11 address, rate command, external sensor."""
+    visa = ScriptedTransport(OPENING + [
+        (":INP:CURR:SRAT 10", None), (":STAT:ERR?", NO_ERROR),
+        (":INP:CURR:RANG EXT,2", None), (":STAT:ERR?", NO_ERROR),
+        (":SAMP:RATE 0.5", None), (":STAT:ERR?", NO_ERROR)])
+    manager = FakeManager(visa)
+    monkeypatch.setattr(wt300.pyvisa, "ResourceManager", manager)
+    settings = {"resource": "TCPIP::192.0.2.20::INSTR", "timeout_s": 3.0, "rate_command": ":SAMPle:RATE",
+                "external_sensor_mv_per_a": 10, "external_sensor_option": "EX2"}
+    with PowerAnalyzer.from_resource(settings) as analyzer:
+        assert analyzer.external_sensor is not None and analyzer.current_ranges_a[-1] == pytest.approx(200.0)
+        analyzer.update_rate_s = 0.5
+    visa.assert_done()
+    assert (manager.opened, visa.timeout, visa.read_termination) == (["TCPIP::192.0.2.20::INSTR"], 3000.0, None)
 
 
 @pytest.mark.parametrize("fault", [VisaIOError(constants.StatusCode.error_resource_not_found),
@@ -139,7 +165,6 @@ def test_reset_forgets_the_items() -> None:
     ("current_range", 40, ":INP:CURR:RANG 40"),
     ("current_range", 0.5, ":INP:CURR:RANG 0.5"),
     ("current_auto_range", False, ":INP:CURR:AUTO OFF"),
-    ("update_rate_s", 0.25, ":RATE 0.25"),
     ("integration_mode", "continuous", ":INTEG:MODE CONT"),
     ("integration_timer_s", 3725, ":INTEG:TIM 1,2,5"),
 ])
@@ -152,7 +177,8 @@ def test_set(attribute: str, value: Any, command: str) -> None:
     ("voltage_range", ":INP:VOLT:RANG?", "300.0E+00", 300.0),
     ("voltage_auto_range", ":INP:VOLT:AUTO?", "1", True),
     ("current_auto_range", ":INP:CURR:AUTO?", "OFF", False),
-    ("update_rate_s", ":RATE?", "250.00E-03", 0.25),
+    ("current_range", ":INP:CURR:RANG?", "20.0E+00", 20.0),
+    ("sensor_ratio_mv_per_a", ":INP:CURR:SRAT?", "10.000E+00", 10.0),
     ("integration_mode", ":INTEG:MODE?", "NORM", "normal"),
     ("integration_timer_s", ":INTEG:TIM?", "1,2,5", 3725),
     ("item_count", ":NUM:NORM:NUM?", "7", 7),
@@ -166,7 +192,7 @@ def test_get(attribute: str, query: str, reply: str, value: Any) -> None:
                                                   ("integration_mode", "fast"), ("integration_timer_s", -1),
                                                   ("integration_timer_s", 1.5)])
 def test_invalid_setting_is_refused_before_sending(attribute: str, value: Any) -> None:
-    with scripted([]) as analyzer, pytest.raises(ValueError):
+    with scripted([], identity=IDN_EH) as analyzer, pytest.raises(ValueError):
         setattr(analyzer, attribute, value)
 
 
@@ -185,7 +211,7 @@ def test_rejected_setting_raises_at_the_command_that_caused_it() -> None:
 
 
 def test_set_without_error_check() -> None:
-    with scripted([(":RATE 1", None)], check_set_errors=False) as analyzer:
+    with scripted([(":RATE 1", None)], check_set_errors=False, identity=IDN_EH) as analyzer:
         analyzer.update_rate_s = 1
 
 

@@ -27,6 +27,7 @@ from simulator.physics import PhysicalModel
 from simulator.physics.control_pilot import PilotMode
 from tests.twin_loop import twin_on_loopback
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
+from simulator.twins.scpi_parser import format_nr3
 
 T = TypeVar("T")
 NO_ERROR = '0,"No error"'
@@ -377,3 +378,156 @@ def test_nothing_listening_is_a_connection_error() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(InstrumentConnectionError):
         PowerAnalyzer.open(f"TCPIP::127.0.0.1::{port}::SOCKET", timeout_s=0.5)
+
+
+# --- the twin as the instrument its identity names ------------------------------------------------
+IDN_E_NEW = "YOKOGAWA,WT310E,VIRTUAL02,F2.00"
+
+
+def stepped(identity: str = "YOKOGAWA,WT310EH,VIRTUAL01,F1.03", option: str = "EX1") -> Stepped:
+    clock = ManualClock()
+    model = PhysicalModel(clock)  # type: ignore[arg-type]  # duck-typed DeviceClock
+    twin = Stepped(clock, model, PowerAnalyzerTwin(model, identity, external_sensor_option=option))
+    twin.ask(":COMM:HEAD OFF")
+    return twin
+
+
+@pytest.mark.parametrize(("identity", "accepted", "refused"), [
+    ("YOKOGAWA,WT310E,VIRTUAL02,F1.03", (0.005, 0.5, 20), (40, 0.025)),
+    ("YOKOGAWA,WT310EH,VIRTUAL01,F1.03", (1, 20, 40), (0.5, 0.005)),
+])
+def test_current_ranges_follow_the_model(identity: str, accepted: tuple[float, ...],
+                                         refused: tuple[float, ...]) -> None:
+    bench = stepped(identity)
+    for amps in accepted:
+        assert bench.ask(f":INP:CURR:RANG {amps};:INP:CURR:RANG?") == format_nr3(float(amps))
+    for amps in refused:
+        bench.ask(f":INP:CURR:RANG {amps}")
+        assert bench.errors() == ['-224,"Illegal parameter value"']
+
+
+@pytest.mark.parametrize(("identity", "largest"), [("YOKOGAWA,WT310E,VIRTUAL02,F1.03", "20.000E+00"),
+                                                   ("YOKOGAWA,WT310EH,VIRTUAL01,F1.03", "40.000E+00")])
+def test_reset_restores_the_models_largest_direct_range(identity: str, largest: str) -> None:
+    bench = stepped(identity)
+    bench.ask(":INP:CURR:RANG 1;:INP:CURR:SRAT 100;:INP:CURR:RANG EXT,5")
+    bench.ask("*RST;:INP:CURR:AUTO OFF")
+    assert bench.ask(":INP:CURR:RANG?;:INP:CURR:SRAT?") == f"{largest};10.000E+00"
+
+
+@pytest.mark.parametrize(("identity", "header", "undefined"), [
+    ("YOKOGAWA,WT310EH,VIRTUAL01,F1.03", ":RATE", ":SAMP:RATE"),
+    ("YOKOGAWA,WT310EH,VIRTUAL01,F1.99", ":RATE", ":SAMPLE:RATE"),
+    (IDN_E_NEW, ":SAMP:RATE", ":RATE"),
+    ("YOKOGAWA,WT310E,VIRTUAL02,F2.10", ":SAMPLE:RATE", ":RATE"),
+])
+def test_only_the_firmwares_rate_command_exists(identity: str, header: str, undefined: str) -> None:
+    bench = stepped(identity)
+    assert bench.ask(f"{header} 1;{header}?") == "1.0000E+00"
+    for line in (f"{undefined} 0.5", f"{undefined}?"):
+        assert bench.ask(line) is None
+        assert bench.errors() == ['-113,"Undefined header"']
+    assert bench.ask(f"{header}?") == "1.0000E+00"
+
+
+def test_rate_reply_header_names_the_firmwares_command() -> None:
+    twin = PowerAnalyzerTwin(PhysicalModel(ManualClock()), IDN_E_NEW)  # type: ignore[arg-type]
+    assert twin.handle(":samp:rate?") == ":SAMP:RATE 250.00E-03"
+
+
+@pytest.mark.parametrize("identity", ["YOKOGAWA,WT333E,VIRTUAL03,F1.03", "YOKOGAWA,WT310E,VIRTUAL02,beta",
+                                      "YOKOGAWA,WT310E"])
+def test_identity_the_twin_cannot_be_is_refused(identity: str) -> None:
+    with pytest.raises(ValueError):
+        PowerAnalyzerTwin(PhysicalModel(ManualClock()), identity)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("option", "setting", "reply"), [
+    ("EX1", "EXT,2.5", "EXT,2.5000E+00"),
+    ("EX1", "external,10V", "EXT,10.000E+00"),
+    ("EX2", "EXT,200MV", "EXT,200.00E-03"),
+    ("EX2", "EXT,0.05", "EXT,50.000E-03"),
+])
+def test_external_sensor_range_is_set_in_volts(option: str, setting: str, reply: str) -> None:
+    bench = stepped(option=option)
+    assert bench.ask(f":INP:CURR:RANG {setting};:INP:CURR:RANG?;:INP:CURR:AUTO?") == f"{reply};0"
+    assert bench.errors() == []
+
+
+@pytest.mark.parametrize(("option", "line"), [
+    ("EX1", ":INP:CURR:RANG EXT,0.2"),    # an /EX2 range on an /EX1 input
+    ("EX2", ":INP:CURR:RANG EXT,5"),
+    ("EX1", ":INP:CURR:RANG INT,5"),
+    ("EX1", ":INP:CURR:SRAT 0"),
+    ("EX1", ":INP:CURR:SRAT 10000"),
+])
+def test_illegal_sensor_settings_are_queued(option: str, line: str) -> None:
+    bench = stepped(option=option)
+    bench.ask(line)
+    assert bench.errors() == ['-224,"Illegal parameter value"']
+
+
+def test_verbose_external_range_reply() -> None:
+    bench = stepped()
+    assert bench.ask(":INP:CURR:RANG EXT,5;:COMM:VERB ON;:INP:CURR:RANG?") == "EXTERNAL,5.0000E+00"
+
+
+@pytest.mark.parametrize(("ratio", "range_v", "over"), [
+    (10.0, "2.5", False),     # 16 A × 10 mV/A = 0.16 V on 2.5 V
+    (100.0, "2.5", False),    # 1.6 V on 2.5 V
+    (250.0, "2.5", True),     # 4 V > 2.5 V × 1.4
+    (250.0, "5", False),
+])
+def test_external_sensor_readings_stay_in_amps_and_over_range_on_volts(ratio: float, range_v: str,
+                                                                        over: bool) -> None:
+    bench = stepped()
+    bench.ask(f":INP:CURR:SRAT {ratio:g};:INP:CURR:RANG EXT,{range_v};:NUM:NORM:NUM 3;ITEM1 U;ITEM2 I;ITEM3 P")
+    charge(bench.model)
+    bench.run_to(5.0)
+    u, i, p = bench.values()
+    if over:
+        assert math.isinf(i) and math.isinf(p)
+    else:
+        assert i == pytest.approx(16.0, rel=1e-4) and p == pytest.approx(u * i, rel=1e-4)
+
+
+def test_external_sensor_auto_range_picks_among_its_voltage_ranges() -> None:
+    bench = stepped(option="EX2")
+    bench.ask(":INP:CURR:SRAT 10;:INP:CURR:RANG EXT,2;:INP:CURR:AUTO ON")
+    charge(bench.model)
+    bench.run_to(5.0)
+    assert bench.ask(":INP:CURR:RANG?") == "EXT,200.00E-03"  # 16 A → 160 mV
+
+
+def test_sensor_ratio_is_not_changed_during_integration() -> None:
+    bench = stepped()
+    bench.ask(":INTEG:STAR;:INP:CURR:SRAT 5")
+    (error,) = bench.errors()
+    assert error.startswith("813,")
+
+
+@pytest.fixture
+def served_wt310e() -> Iterator[Served]:
+    """A WT310E (20 A direct input) on firmware F2.00, with an /EX1 sensor input, on loopback."""
+    model = PhysicalModel(DeviceClock(time_scale=50))
+    twin = PowerAnalyzerTwin(model, IDN_E_NEW, external_sensor_option="EX1")
+    with twin_on_loopback(twin) as (port, _loop):
+        yield Served(model, twin, port)
+
+
+def test_driver_against_a_wt310e_twin_with_newer_firmware(served_wt310e: Served) -> None:
+    with PowerAnalyzer.open(f"TCPIP::127.0.0.1::{served_wt310e.port}::SOCKET") as analyzer:
+        assert (analyzer.identity.model, analyzer.rate_command) == ("WT310E", ":SAMP:RATE")
+        analyzer.update_rate_s = 0.5
+        assert analyzer.update_rate_s == 0.5
+        assert analyzer.set_current_range_for(16) == 20.0
+        with pytest.raises(ValueError, match="external current sensor is needed"):
+            analyzer.set_current_range_for(32)
+
+        assert analyzer.use_external_sensor(100) == pytest.approx(100.0)   # 10 V at 100 mV/A
+        assert analyzer.set_current_range_for(16) == pytest.approx(25.0)   # 2.5 V
+        assert analyzer.current_range_a() == pytest.approx(25.0)
+        analyzer.configure_items(["I"])
+        charge(served_wt310e.model)
+        wait_for(lambda: analyzer.read_item("I"), lambda i: abs(i - 16.0) < 0.01, "I ≈ 16 A through the sensor",
+                 ignoring=(InvalidReading,))

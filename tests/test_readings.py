@@ -1,6 +1,6 @@
 """Every spec ambiguity is a switch on the virtual charger, and the suites pass on every reading.
 
-The suites' table (``suites/spec/ambiguities.py``) and the simulator's switches
+The suites' table (``reference/spec/ambiguities.py``) and the simulator's switches
 (``simulator/readings.py``) are written separately (the simulator never imports the suites), so this
 test holds them against each other: an ambiguity with more than one defensible reading must have a
 switch with exactly its reading names, and a switch must name an ambiguity of the table.  Then the
@@ -15,7 +15,7 @@ import os
 import pytest
 
 from simulator.readings import SWITCHES, preset
-from suites.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
+from reference.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
 from tests.mutation.runner import SUITES, run_suites
 
 OPEN = {a.id: a for a in AMBIGUITIES if not a.single_reading}

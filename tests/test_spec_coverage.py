@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.spec_coverage import read_results, summary
-from suites.spec import APP_KEYS, CHARGER_KEYS, METHODS
+from reference.spec import APP_KEYS, CHARGER_KEYS, METHODS
 from tests.mutation.runner import SuiteRun
 
 

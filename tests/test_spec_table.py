@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from suites.spec import (
+from reference.spec import (
     ABOUT,
     AMBIGUITIES,
     AMBIGUITIES_BY_ID,

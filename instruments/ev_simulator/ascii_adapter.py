@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import re
 import threading
-from typing import Protocol
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from instruments.ev_simulator.interface import (
     CP_STATES,
@@ -19,6 +20,9 @@ from instruments.ev_simulator.interface import (
     EvSimulatorError,
     EvSimulatorReplyError,
 )
+
+if TYPE_CHECKING:
+    from instruments.roles import CpSample
 
 # The command table (short forms), mirrored line by line in COMMANDS.md.
 IDENTIFY = "*IDN?"
@@ -63,7 +67,24 @@ def _on_off(on: bool) -> str:
 
 
 class AsciiEvSimulator:
-    """:class:`~instruments.ev_simulator.interface.EvSimulator` over the ASCII line protocol."""
+    """:class:`~instruments.ev_simulator.interface.EvSimulator` over the ASCII line protocol.
+
+    One box that plays five roles of instruments/roles.py (CP control with every CP/PE fault, an EV
+    load that decodes the PWM, residual current, an on-demand CP scope, mains sense) and has a
+    ``contactor`` timer (``MEAS:TIME:CONT?``), used only where a profile declares it.  Its device
+    clock (``SYST:TIME?``) is not used for timing: no CP-load product has one to offer; the rig
+    stamps readings with the host's clock.
+    """
+
+    ROLES: ClassVar[dict[str, frozenset[str]]] = {
+        "cp_control": frozenset({"states", "diode_short", "cp_pe_short", "pe_open"}),
+        "ev_load": frozenset({"current", "ramp", "follows_pwm"}),
+        "residual_current": frozenset({"dc", "ac"}),
+        "cp_measurement": frozenset({"frequency", "duty", "levels"}),
+        "mains_sense": frozenset({"present"}),
+    }
+    TIMERS: ClassVar[frozenset[str]] = frozenset({"contactor"})
+    resolution_s = 0.0  # an on-demand measurement: its window is the query itself
 
     def __init__(self, port: SerialLike, *, encoding: str = "ascii") -> None:
         self._port = port
@@ -81,6 +102,40 @@ class AsciiEvSimulator:
         except (serial.SerialException, OSError, ValueError) as exc:
             raise EvSimulatorConnectionError(f"cannot open {url}: {exc}", "<open>") from exc
         return cls(port)
+
+    @classmethod
+    def from_resource(cls, settings: dict[str, Any]) -> AsciiEvSimulator:
+        """Open from a profile resource table (``url``, ``baudrate``, ``timeout_s``)."""
+        return cls.open(str(settings["url"]), baudrate=int(settings.get("baudrate", 115200)),
+                        timeout_s=float(settings.get("timeout_s", 2.0)))
+
+    # --- roles (instruments/roles.py) -----------------------------------------------------------
+    def set_state(self, state: str) -> None:
+        self.set_cp_state(state)
+
+    def set_cp_pe_short(self, on: bool) -> None:
+        """CP shorted to PE is this box's CP state E; removing it leaves the EV unplugged (A)."""
+        self.set_cp_state("E" if on else "A")
+
+    def cp_safe(self) -> None:
+        self.reset()  # *RST: state A, no faults, no load, no residual current
+
+    def load_safe(self) -> None:
+        self.set_load_current(0.0)
+
+    def set_residual(self, dc_ma: float = 0.0, ac_ma: float = 0.0) -> None:
+        self.inject_residual_current(dc_ma=dc_ma, ac_ma=ac_ma)
+
+    def residual_safe(self) -> None:
+        self.inject_residual_current(0.0, 0.0)
+
+    def sample_cp(self) -> CpSample:
+        """One on-demand CP measurement and the host-time window of its query."""
+        from instruments.roles import CpSample  # noqa: PLC0415 - roles imports this package's interface
+
+        before = time.monotonic()
+        cp = self.measure_cp()
+        return CpSample(cp, (before, time.monotonic()))
 
     # --- the exchange -------------------------------------------------------------------------
     def query(self, command: str) -> str:

@@ -31,6 +31,10 @@ class EvLoad:
     # (LOAD:RAMP).  A slower, car-like response is a setting, never a hidden wait in every test.
     ramp_a_per_s: float = 1000.0      # how fast the load current moves
     reaction_s: float = 0.05          # delay before the EV follows a new advertised current
+    # True: an EV (or EV emulator) that decodes the PWM and draws no more than it advertises.  False:
+    # a plain electronic load (an AC load on a composite bench) that draws ``max_current_a`` whenever
+    # energised; keeping it within the advertised current is then the rig's job, as on a real bench.
+    follows_pwm: bool = True
     current_a: float = 0.0
     _seen_limit_a: float = 0.0        # the advertised current the EV has reacted to
     # A delay line of (device time, advertised current): the EV acts on what the PWM said
@@ -52,7 +56,8 @@ class EvLoad:
             self._heard.append((now - dt, advertised_a))
         while self._heard and self._heard[0][0] <= now - self.reaction_s:
             self._seen_limit_a = self._heard.popleft()[1]
-        target = min(self.max_current_a, self._seen_limit_a) if energised else 0.0
+        limit = self._seen_limit_a if self.follows_pwm else self.max_current_a
+        target = min(self.max_current_a, limit) if energised else 0.0
         if not energised:
             self.current_a = 0.0  # no voltage, no current: the contactor cut it
             return

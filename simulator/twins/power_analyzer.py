@@ -1,4 +1,4 @@
-"""Twin of a Yokogawa WT310EH power analyzer, measuring the virtual bench's physical model.
+"""Twin of a Yokogawa WT310E/WT310EH power analyzer, measuring the virtual bench's physical model.
 
 It speaks the WT300E SCPI subset of field-facts §7 on a TCP socket (one command line in, one reply
 line out), so the real driver reaches it through pyvisa-py exactly as it reaches the instrument:
@@ -15,7 +15,15 @@ is stamped with the clock reading taken before the model caught up, a skew of ~1
 at ×50 that is 0.4 % of a 0.25 s update; so it serves WH only, where over an integration run of
 seconds the skew is negligible.
 
-The model is WT310EH (40 A element): the 1P7K charges up to 32 A, beyond the WT310E's 20 A.
+The twin is the instrument its identity names (default WT310EH, 40 A element: the 1P7K charges up
+to 32 A, beyond the WT310E's 20 A): the model field sets the direct current ranges (WT310E 5 mA…20 A,
+WT310EH 1…40 A, IM WT310E-01EN §2), the firmware field the one update-rate command it has
+(``:RATE`` before F2.00, ``:SAMPle:RATE`` from F2.00 on; the other is an undefined header, -113).
+twin: that split is the driver's assumed one (instruments/power_analyzer/wt300.py), not a fact.
+An external current sensor is modelled as the WT300E presents it: ``:INPut:CURRent:SRATio`` sets its
+ratio (mV/A), ``:INPut:CURRent:RANGe EXTernal,<V>`` selects the sensor input and its voltage range
+(/EX1 2.5/5/10 V or /EX2 50 mV…2 V, ``external_sensor_option``); readings stay in amps and
+over-range is judged on the sensor's output voltage.
 Twin choices the manual leaves open are marked "twin:" below.
 """
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +51,19 @@ from simulator.twins.scpi_parser import (
 
 IDENTITY = "YOKOGAWA,WT310EH,VIRTUAL01,F1.03"
 VOLTAGE_RANGES_V = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
-CURRENT_RANGES_A = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
+# Direct current ranges per model, crest factor 3 (IM WT310E-01EN §2 "Current Range").
+CURRENT_RANGES_BY_MODEL: dict[str, tuple[float, ...]] = {
+    "WT310E": (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0),
+    "WT310EH": (1.0, 2.0, 5.0, 10.0, 20.0, 40.0),
+}
+# External current sensor input ranges (V), by option (twin: /EX1 and /EX2 lists as the driver assumes).
+EXTERNAL_RANGES_V: dict[str, tuple[float, ...]] = {
+    "EX1": (2.5, 5.0, 10.0),
+    "EX2": (0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
+}
+SENSOR_RATIO_LIMITS = (0.001, 9999.0)   # mV/A, factory 10 (IM WT310E-01EN §2 "Scaling Constant")
+DEFAULT_SENSOR_RATIO = 10.0
+SAMPLE_RATE_FIRMWARE = (2, 0)          # twin: firmware from which the header is :SAMPle:RATE
 UPDATE_RATES_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 OVER_RANGE_FACTOR = 1.4  # a reading above range × 1.4 is over range (INF)
 FUNCTIONS = ("U", "I", "P", "S", "Q", "LAMBda", "PHI", "FU", "FI",
@@ -108,8 +129,11 @@ class _Settings:
 
     voltage_range_v: float = 600.0
     voltage_auto: bool = True
-    current_range_a: float = 40.0
+    current_range_a: float = 40.0        # the direct range (the largest of the model after *RST)
     current_auto: bool = True
+    current_external: bool = False       # the external current sensor input is selected
+    external_range_v: float = 10.0       # its range (V of sensor output)
+    sensor_ratio_mv_per_a: float = DEFAULT_SENSOR_RATIO
     update_s: float = 0.25
     items: list[str] = field(default_factory=lambda: list(PRESET_ITEMS) + ["NONE"] * (MAX_ITEMS - len(PRESET_ITEMS)))
     item_count: int = len(PRESET_ITEMS)
@@ -121,16 +145,40 @@ class _Settings:
     status_filter: str = "NEVer"
 
 
-class PowerAnalyzerTwin:
-    """The WT310EH twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket."""
+def firmware_version(firmware: str) -> tuple[int, int]:
+    """``F1.03`` → (1, 3); ``ValueError`` for anything else."""
+    match = re.fullmatch(r"F?(\d+)\.(\d+)", firmware.strip(), flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"firmware field must look like F1.03, got {firmware!r}")
+    return int(match.group(1)), int(match.group(2))
 
-    def __init__(self, model: PhysicalModel, identity: str = IDENTITY) -> None:
+
+class PowerAnalyzerTwin:
+    """The WT310E/WT310EH twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket.
+
+    ``identity`` is its ``*IDN?`` answer and decides its current ranges (model field) and its
+    update-rate command (firmware field); ``external_sensor_option`` (``EX1``/``EX2``) its
+    external sensor input's voltage ranges.
+    """
+
+    def __init__(self, model: PhysicalModel, identity: str = IDENTITY, external_sensor_option: str = "EX1") -> None:
+        fields = [field.strip() for field in identity.split(",")]
+        if len(fields) != 4 or not all(fields):
+            raise ValueError(f"identity must be four non-empty fields, got {identity!r}")
+        if fields[1].upper() not in CURRENT_RANGES_BY_MODEL:
+            raise ValueError(f"the twin knows models {sorted(CURRENT_RANGES_BY_MODEL)}, not {fields[1]!r}")
+        if external_sensor_option.upper() not in EXTERNAL_RANGES_V:
+            raise ValueError(f"external_sensor_option must be one of {sorted(EXTERNAL_RANGES_V)}")
         self.model = model
         self.identity = identity
+        self.current_ranges_a = CURRENT_RANGES_BY_MODEL[fields[1].upper()]
+        self.external_ranges_v = EXTERNAL_RANGES_V[external_sensor_option.upper()]
+        newer = firmware_version(fields[3]) >= SAMPLE_RATE_FIRMWARE
+        self.rate_header = ":SAMPle:RATE" if newer else ":RATE"
         self.errors = ErrorQueue()
         self.header = True    # twin: replies carry headers until the driver turns them off
         self.verbose = False
-        self.settings = _Settings()
+        self.settings = self._factory_settings()
         self._lock = threading.RLock()
         self._history: list[_Sample] = []
         self._eesr_seen_update = -math.inf
@@ -216,19 +264,29 @@ class PowerAnalyzerTwin:
         values.update(U=u, I=i, P=p, S=s, Q=0.0, LAMBda=p / s if live else NAN, PHI=0.0 if live else NAN,
                       FU=b.frequency_hz, FI=b.frequency_hz if live else NAN)
         u_over = u > self._range("voltage", u) * OVER_RANGE_FACTOR
-        i_over = i > self._range("current", i) * OVER_RANGE_FACTOR
+        i_input = self._current_input(i)
+        i_over = i_input > self._range("current", i_input) * OVER_RANGE_FACTOR
         over = {"U": u_over, "I": i_over}
         for name in ("P", "S", "Q", "LAMBda", "PHI"):
             over[name] = u_over or i_over
         values.update({name: INF for name, is_over in over.items() if is_over})
         return values
 
-    def _range(self, quantity: str, value: float) -> float:
-        """The range in use; with auto on, the smallest that holds the value (twin: no hysteresis)."""
+    def _current_input(self, amps: float) -> float:
+        """What the current input sees: the current (A) itself, or the sensor's output (V)."""
         settings = self.settings
-        ranges, auto, fixed = ((VOLTAGE_RANGES_V, settings.voltage_auto, settings.voltage_range_v)
-                               if quantity == "voltage" else
-                               (CURRENT_RANGES_A, settings.current_auto, settings.current_range_a))
+        return amps * settings.sensor_ratio_mv_per_a / 1000.0 if settings.current_external else amps
+
+    def _range(self, quantity: str, value: float) -> float:
+        """The range in use, in the input's unit (V; A, or V of sensor output on the external
+        input); with auto on, the smallest that holds the value (twin: no hysteresis)."""
+        settings = self.settings
+        if quantity == "voltage":
+            ranges, auto, fixed = VOLTAGE_RANGES_V, settings.voltage_auto, settings.voltage_range_v
+        elif settings.current_external:
+            ranges, auto, fixed = self.external_ranges_v, settings.current_auto, settings.external_range_v
+        else:
+            ranges, auto, fixed = self.current_ranges_a, settings.current_auto, settings.current_range_a
         if not auto:
             return fixed
         return next((r for r in ranges if value <= r), ranges[-1])
@@ -363,8 +421,41 @@ class PowerAnalyzerTwin:
         def reply(call: Call) -> str:
             measured = self._measured()
             value = measured["U" if quantity == "voltage" else "I"]
-            return format_nr3(self._range(quantity, 0.0 if not math.isfinite(value) else value))
+            value = 0.0 if not math.isfinite(value) else value
+            if quantity == "voltage":
+                return format_nr3(self._range(quantity, value))
+            text = format_nr3(self._range(quantity, self._current_input(value)))
+            return f"{self._token('EXTernal')},{text}" if self.settings.current_external else text
         return reply
+
+    def _set_current_range(self, call: Call) -> None:
+        """``<A>`` (direct input) or ``EXTernal,<V>`` (sensor input); units A/mA, V/mV accepted."""
+        self._not_while_integrating()
+        params = expect_params(call, 1, 2)
+        settings = self.settings
+        if len(params) == 2:
+            parse_choice(params[0], ("EXTernal",))
+            volts = _with_unit(params[1], "V")
+            chosen = next((r for r in self.external_ranges_v if math.isclose(r, volts)), None)
+            if chosen is None:
+                raise ScpiError(-224)
+            settings.current_external, settings.external_range_v = True, chosen
+        else:
+            amps = _with_unit(params[0], "A")
+            chosen = next((r for r in self.current_ranges_a if math.isclose(r, amps)), None)
+            if chosen is None:
+                raise ScpiError(-224)
+            settings.current_external, settings.current_range_a = False, chosen
+        settings.current_auto = False  # a fixed range ends auto-ranging
+
+    def _set_sensor_ratio(self, call: Call) -> None:
+        self._not_while_integrating()
+        (param,) = expect_params(call, 1)
+        value = parse_number(param)
+        low, high = SENSOR_RATIO_LIMITS
+        if not low <= value <= high:
+            raise ScpiError(-224)
+        self.settings.sensor_ratio_mv_per_a = value
 
     def _auto_setter(self, quantity: str) -> Callable[[Call], None]:
         def setter(call: Call) -> None:
@@ -390,8 +481,11 @@ class PowerAnalyzerTwin:
         self._eesr_seen_update = max(self._eesr_seen_update, end)
         return "1" if fresh else "0"
 
+    def _factory_settings(self) -> _Settings:
+        return _Settings(current_range_a=self.current_ranges_a[-1], external_range_v=self.external_ranges_v[-1])
+
     def _reset(self, call: Call) -> None:
-        self.settings = _Settings()
+        self.settings = self._factory_settings()
 
     def _clear(self, call: Call) -> None:
         self.errors.clear()
@@ -429,11 +523,12 @@ class PowerAnalyzerTwin:
         add("*OPC", on_set=lambda call: None, on_query=lambda call: "1")
         add(":COMMunicate:HEADer", self._set_header, flag(lambda: self.header))
         add(":COMMunicate:VERBose", self._set_verbose, flag(lambda: self.verbose))
-        add("[:SAMPle]:RATE", self._set_rate, lambda call: format_nr3(s().update_s))
+        add(self.rate_header, self._set_rate, lambda call: format_nr3(s().update_s))
         add(":INPut:VOLTage:RANGe", self._range_setter("voltage", VOLTAGE_RANGES_V), self._range_reply("voltage"))
         add(":INPut:VOLTage:AUTO", self._auto_setter("voltage"), flag(lambda: s().voltage_auto))
-        add(":INPut:CURRent:RANGe", self._range_setter("current", CURRENT_RANGES_A), self._range_reply("current"))
+        add(":INPut:CURRent:RANGe", self._set_current_range, self._range_reply("current"))
         add(":INPut:CURRent:AUTO", self._auto_setter("current"), flag(lambda: s().current_auto))
+        add(":INPut:CURRent:SRATio[:ALL]", self._set_sensor_ratio, lambda call: format_nr3(s().sensor_ratio_mv_per_a))
         add(":NUMeric[:NORMal]:NUMber", self._set_item_count, lambda call: str(s().item_count))
         add(":NUMeric[:NORMal]:ITEM<x>", self._set_item, self._item_reply)
         add(":NUMeric[:NORMal]:VALue", on_query=self._values)
@@ -497,3 +592,18 @@ class PowerAnalyzerTwin:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+_UNIT_PREFIXES = {"": 1.0, "M": 1e-3, "U": 1e-6}
+
+
+def _with_unit(param: str, unit: str) -> float:
+    """An NRf with an optional unit (``0.5``, ``500MA``, ``200mV``, ``2V``), in base units; -104 otherwise.
+
+    twin: SCPI's unit suffixes as the WT series documents them for ranges (``M`` is milli here, as
+    in Yokogawa's ``50MV``).
+    """
+    match = re.fullmatch(rf"(.*?\d\.?)\s*([MU]?){unit}", param.strip(), flags=re.IGNORECASE)
+    if match is None:
+        return parse_number(param)
+    return parse_number(match.group(1)) * _UNIT_PREFIXES[match.group(2).upper()]

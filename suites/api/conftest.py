@@ -12,7 +12,7 @@ from instruments.charger_rpc import ChargerClient, DeviceError, RequestStyle
 from reports.allure_support import ambiguity
 from suites.api import latest
 from suites.api.support import ConfigValueForm, spelled
-from suites.spec import KEY_FORMAT
+from reference.spec import KEY_FORMAT
 
 # An accepted error code maps to None (the code the spec names) or to the (ambiguity id, reading) it shows.
 AcceptedCodes = Mapping[int, "tuple[str, str] | None"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from instruments.charger_rpc import ChargerClient, RequestStyle
 from instruments.charger_rpc.exchange import CALL_OBSERVERS, OBSERVERS, CallRecord, Exchange
-from suites.spec import METHODS
+from reference.spec import METHODS
 
 # Getters of configuration and limits: what they answer changes only when a request changes it (unlike
 # Charger_info.Get's session state or the meter readings, which change by themselves).

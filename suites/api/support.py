@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from instruments.charger_rpc.values import ocpp_spelling as spelled
-from suites.spec import AMBIGUITIES_BY_ID
+from reference.spec import AMBIGUITIES_BY_ID
 
 
 def reading(ambiguity_id: str, name: str) -> str:

@@ -1,6 +1,6 @@
 """Chapter 4: every application key through App_config.Set (6.4) and App_config.Get (6.3).
 
-Parametrized from ``suites.spec.APP_KEYS``: ranges, JSON types, format examples, and the ambiguities
+Parametrized from ``reference.spec.APP_KEYS``: ranges, JSON types, format examples, and the ambiguities
 the table names.  A value the charger accepts must read back exactly, with its chapter 4 JSON type.
 A value it rejects is checked twice: the exact chapter 3 code, and that nothing changed (every key
 of App_config.Get and the live limits of System_currents.Get read back as before).
@@ -28,7 +28,7 @@ from reports.allure_support import ambiguity, cover
 from suites.api.held import Precondition, app_key_part, holding
 from suites.api.latest import LatestReadings
 from suites.api.support import ConfigValueForm, label, spelled
-from suites.spec import (
+from reference.spec import (
     AMBIGUITIES_BY_ID,
     APP_KEYS,
     CHARGER_KEYS,

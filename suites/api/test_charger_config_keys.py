@@ -1,6 +1,6 @@
 """Chapter 5: the charger configuration keys, read through Charger_config.Get (6.21).
 
-Every key of ``suites.spec.CHARGER_KEYS`` must be present, of its chapter 5 JSON type and within its
+Every key of ``reference.spec.CHARGER_KEYS`` must be present, of its chapter 5 JSON type and within its
 accepted range or pattern; the two dedicated getters (6.8 Board_revision.Get, 6.11 Serial_number.Get)
 must agree with it.  The defaults are not checked: calibration values differ per unit by design.
 """
@@ -15,7 +15,7 @@ import pytest
 from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
 from suites.api.support import label
-from suites.spec import CHARGER_KEYS, KEYS_BY_NAME, METHODS_BY_NAME, ConfigKey, JsonType
+from reference.spec import CHARGER_KEYS, KEYS_BY_NAME, METHODS_BY_NAME, ConfigKey, JsonType
 
 pytestmark = [pytest.mark.api, pytest.mark.config]
 

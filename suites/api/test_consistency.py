@@ -3,7 +3,7 @@
 The spec reports several quantities in more than one place (chapter 4 keys echoed by 6.5, 6.20 and
 6.29; the firmware version in 6.5, 6.6 and 6.29; the serial number in 6.11, 6.14, 6.21 and 6.29).
 The tables below say, declaratively, which method sets a quantity and which (method, field) pairs
-report it; every field name is checked against ``suites.spec.METHODS`` at import, so the table cannot
+report it; every field name is checked against ``reference.spec.METHODS`` at import, so the table cannot
 drift from the spec.  A rejected set must leave every reader as it was, and the charging current
 reported by 6.20 never exceeds any of the limits reported next to it.
 """
@@ -21,7 +21,7 @@ from reports.allure_support import ambiguity, cover
 from suites.api.held import Precondition, app_key_part, holding
 from suites.api.latest import LatestReadings
 from suites.api.support import ConfigValueForm, label
-from suites.spec import KEYS_BY_NAME, METHODS_BY_NAME, RANGE, ConfigKey, JsonType
+from reference.spec import KEYS_BY_NAME, METHODS_BY_NAME, RANGE, ConfigKey, JsonType
 
 pytestmark = [pytest.mark.api, pytest.mark.consistency]
 Get = Callable[[str], Awaitable[Any]]

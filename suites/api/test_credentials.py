@@ -19,7 +19,7 @@ from fixtures.transports import STYLE_TRANSPORT, Transports
 from instruments.charger_rpc import ChargerClient, DeviceError, Exchange, RequestStyle
 from reports.allure_support import ambiguity, cover
 from suites.api.support import label
-from suites.spec import KEY_FORMAT, LENGTH, METHODS_BY_NAME, RANGE, Method, Param
+from reference.spec import KEY_FORMAT, LENGTH, METHODS_BY_NAME, RANGE, Method, Param
 
 pytestmark = [pytest.mark.api, pytest.mark.credentials]
 

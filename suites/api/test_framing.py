@@ -21,7 +21,7 @@ from instruments.charger_rpc import ChargerClient, DeviceError, RawReply, Reques
 from instruments.charger_rpc.styles import build
 from reports.allure_support import ambiguity, cover
 from suites.api.support import ConfigValueForm, label, reading
-from suites.spec import AMBIGUITIES_BY_ID, KEYS_BY_NAME, METHODS, METHODS_BY_NAME, RANGE
+from reference.spec import AMBIGUITIES_BY_ID, KEYS_BY_NAME, METHODS, METHODS_BY_NAME, RANGE
 
 pytestmark = [pytest.mark.api, pytest.mark.framing]
 

@@ -25,7 +25,7 @@ from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
 from suites.api.latest import LatestReadings
 from suites.api.support import ConfigValueForm, label
-from suites.spec import (
+from reference.spec import (
     JSON_FORMAT,
     KEY_FORMAT,
     KEYS_BY_NAME,

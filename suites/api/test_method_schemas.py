@@ -22,7 +22,7 @@ from fixtures.snapshot import dynamic_current_of
 from instruments.charger_rpc import ChargerClient, DeviceError, Exchange
 from reports.allure_support import ambiguity, attach_exchange, cover
 from suites.api.support import ConfigValueForm, label
-from suites.spec import (
+from reference.spec import (
     AMBIGUITIES_BY_ID,
     KEYS_BY_NAME,
     METHODS,

@@ -23,7 +23,7 @@ from fixtures.snapshot import dynamic_current_of, restore_snapshot, take_snapsho
 from instruments.charger_rpc import ChargerClient, ChargerUnreachable, DeviceError
 from reports.allure_support import ambiguity, cover
 from suites.api.support import ConfigValueForm, label
-from suites.spec import APP_KEYS, METHODS_BY_NAME, ConfigKey, JsonType
+from reference.spec import APP_KEYS, METHODS_BY_NAME, ConfigKey, JsonType
 
 # The destructive marker is the gate: without --allow-destructive (or allow_destructive in the profile)
 # these tests are skipped with the reason at collection, before any class fixture could reset the charger.

@@ -21,7 +21,7 @@ from instruments.charger_rpc import ChargerClient, DeviceError
 from reports.allure_support import ambiguity, cover
 from suites.api.held import Precondition, holding, schedule_part
 from suites.api.support import label
-from suites.spec import (
+from reference.spec import (
     JSON_FORMAT,
     KEY_FORMAT,
     METHODS_BY_NAME,

@@ -18,7 +18,7 @@ from instruments.charger_rpc import ChargerClient
 from instruments.charger_rpc.websocket import ChargerWebSocket
 from reports.allure_support import ambiguity, attach_exchange, cover
 from suites.api.support import label
-from suites.spec import AMBIGUITIES_BY_ID, UNKNOWN_KEY, method
+from reference.spec import AMBIGUITIES_BY_ID, UNKNOWN_KEY, method
 
 pytestmark = [pytest.mark.api, pytest.mark.framing]
 

@@ -46,8 +46,8 @@ from instruments.power_analyzer.scpi import InvalidReading
 from instruments.power_analyzer.wt300 import ITEM_FIELDS, PowerAnalyzer, Reading
 from reports.allure_support import ambiguity
 from reports.plots import TraceSample, attach_png, session_trace
-from suites.iec61851 import current_for_duty_percent
-from suites.measurements import Measurement
+from reference.iec61851 import current_for_duty_percent
+from rig.measurement import Measurement
 
 T = TypeVar("T")
 
@@ -80,7 +80,7 @@ def settle_s(bench: Bench) -> float:
 # --- measurements as data ------------------------------------------------------------------------------
 def check_limit(name: str, value: float, limit_: Limit, bound: Literal["max", "min"] = "max",
                 note: str = "") -> Measurement:
-    """Check ``value`` against a bench-profile limit as a :class:`suites.measurements.Measurement`:
+    """Check ``value`` against a bench-profile limit as a :class:`rig.measurement.Measurement`:
     recorded pass or fail with its margin and the limit's name and origin (``note``: how it was
     measured, e.g. the bracket of a timing)."""
     origin = f"{limit_.name}: {limit_.origin}" + (f"; {note}" if note else "")
@@ -93,7 +93,7 @@ def check_limit(name: str, value: float, limit_: Limit, bound: Literal["max", "m
 
 # --- ambiguities -------------------------------------------------------------------------------------
 label_ambiguity = ambiguity
-"""Label the test with a spec ambiguity (suites/spec/ambiguities.py) and the reading the charger chose."""
+"""Label the test with a spec ambiguity (reference/spec/ambiguities.py) and the reading the charger chose."""
 
 
 # --- the analyzer ------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def pwm_on(cp: CpMeasurement) -> bool:
 
 
 def advertised_a(cp: CpMeasurement) -> float | None:
-    """The current a measured CP line advertises to the EV (suites.iec61851, EV side); None: none."""
+    """The current a measured CP line advertises to the EV (reference.iec61851, EV side); None: none."""
     return current_for_duty_percent(cp.duty_percent) if pwm_on(cp) else None
 
 

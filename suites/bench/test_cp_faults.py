@@ -33,8 +33,8 @@ from suites.bench.support import (
     wait_edge,
     wait_observed,
 )
-from suites.measurements import Measurement
-from suites.spec import method
+from rig.measurement import Measurement
+from reference.spec import method
 
 pytestmark = [pytest.mark.bench, pytest.mark.states]
 BENCH = pytest.mark.needs("ev_simulator", "power_analyzer")

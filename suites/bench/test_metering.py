@@ -36,8 +36,8 @@ from instruments.ev_simulator import EvSimulator
 from instruments.power_analyzer.wt300 import PowerAnalyzer, Reading
 from reports.allure_support import ambiguity, cover
 from suites.bench.support import ANALYZER_UPDATE_S, app_config_set, charging_deadline_s, limit, settle_s
-from suites.measurements import Measurement
-from suites.spec import KEYS_BY_NAME
+from rig.measurement import Measurement
+from reference.spec import KEYS_BY_NAME
 
 pytestmark = [pytest.mark.bench, pytest.mark.metering, pytest.mark.needs("ev_simulator", "power_analyzer")]
 

@@ -19,7 +19,7 @@ The limit changes as soon as the PWM has followed the last one, far more often t
 where the PWM then stands still: at the end of the "minimum of several" sweep (the whole chain, once) and after
 ``Dynamic_current.Set 0`` (current to zero).  Sweeping downwards makes every step a *lower* limit: a
 charger that keeps advertising the old current is caught by the duty and the RPCs alike.  Every check
-is a :class:`~suites.measurements.Measurement` with its origin, recorded pass or fail; a sweep measures
+is a :class:`~rig.measurement.Measurement` with its origin, recorded pass or fail; a sweep measures
 every current even after a failure, and its duty plot and table are attached.
 """
 from __future__ import annotations
@@ -53,8 +53,8 @@ from suites.bench.support import (
     read_mains,
     wait_edge,
 )
-from suites.measurements import Measurement
-from suites.spec import KEYS_BY_NAME
+from rig.measurement import Measurement
+from reference.spec import KEYS_BY_NAME
 
 pytestmark = [pytest.mark.bench, pytest.mark.pwm, pytest.mark.needs("ev_simulator", "power_analyzer")]
 
@@ -328,7 +328,7 @@ async def run_step(s: Session, step: Step, tag: str) -> None:
     row.update(measured_duty_pct=cp.duty_percent, frequency_hz=cp.frequency_hz,
                pwm_update_min_s=took.shortest_s, pwm_update_max_s=took.longest_s)
     s.points.append(PwmPoint(amps, expected_duty, cp.duty_percent, tolerance))
-    duty_origin = f"IEC 61851-1 Annex A (suites/iec61851.py); {s.origin('duty_tolerance_pct')}"
+    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.origin('duty_tolerance_pct')}"
     s.check(Measurement(f"{name} CP duty", "%", nominal=round(expected_duty, 3), tolerance=tolerance,
                         origin=duty_origin), cp.duty_percent)
     s.check(Measurement(f"{name} CP frequency", "Hz", low=s.limit("frequency_min_hz"),
@@ -460,7 +460,7 @@ async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> Non
     s = session
     await s.start()
     tolerance = s.limit("duty_tolerance_pct")
-    duty_origin = f"IEC 61851-1 Annex A (suites/iec61851.py); {s.origin('duty_tolerance_pct')}"
+    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.origin('duty_tolerance_pct')}"
     cp, _ = await s.cp_settles_on(MIN_A, await s.change(((DYNAMIC, MIN_A),)))
     s.advertising(MIN_A)
     s.check(Measurement("dynamic 6 A first: CP duty", "%", nominal=round(iec61851.duty_percent_for_current(MIN_A), 3),

@@ -41,7 +41,7 @@ from suites.bench.support import (
     wait_edge,
     wait_observed,
 )
-from suites.spec import PROHIBITED, method
+from reference.spec import PROHIBITED, method
 
 GENERAL_FAIL = -1  # spec chapter 3
 

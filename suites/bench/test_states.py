@@ -3,7 +3,7 @@
 Every state is reached by a real stimulus from the EV simulator and checked from each viewpoint:
 the charger's report (``Charger_info.Get`` charger_state / extended_charger_state, ``Adc_state.Get``),
 the CP line as the EV simulator measures it (levels, PWM), and the mains as the power analyzer
-measures it (current only in C and D).  Levels and formulas come from :mod:`suites.iec61851`
+measures it (current only in C and D).  Levels and formulas come from :mod:`reference.iec61851`
 (field-facts §2-§4), limits from the bench profile.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from suites.bench.support import (
     time_contactor,
     wait_observed,
 )
-from suites.iec61851 import (
+from reference.iec61851 import (
     CP_HIGH_LEVEL_V,
     CP_LEVEL_TOLERANCE_V,
     CP_LOW_LEVEL_V,
@@ -45,8 +45,8 @@ from suites.iec61851 import (
     EXPECTED,
     shorted_diode_level_v,
 )
-from suites.spec import method
-from suites.spec.methods import EXTENDED_STATES
+from reference.spec import method
+from reference.spec.methods import EXTENDED_STATES
 
 pytestmark = [pytest.mark.bench, pytest.mark.states]
 BENCH = pytest.mark.needs("ev_simulator", "power_analyzer")
@@ -66,7 +66,7 @@ class Expect:
 
 
 def expect_iec(letter: str, *, pwm: bool | None = None) -> Expect:
-    """A-D per suites.iec61851.EXPECTED; with the charger allowing charging, B-D carry the PWM."""
+    """A-D per reference.iec61851.EXPECTED; with the charger allowing charging, B-D carry the PWM."""
     row = EXPECTED[letter]
     return Expect((row.charger_state,), letter != "A" if pwm is None else pwm, row.current_flows)
 
@@ -156,7 +156,7 @@ STATE_CASES = (
     StateCase("F-forced_minus_12V", _charging, lambda ev: ev.set_cp_state("F"),
               Expect(("F",), False, False, extended=("F", "E")), ambiguity="extended_state_in_f"),
     # The charger's own reaction to a shorted diode (ambiguity diode_fault_state): F (it drives −12 V,
-    # which the EV's resistance, no longer blocked by the diode, divides: suites.iec61851), E, or its
+    # which the EV's resistance, no longer blocked by the diode, divides: reference.iec61851), E, or its
     # CP letter with extended state E and the PWM off (+V into the EV's load, again undiodated).
     StateCase("F-charger_own_on_diode_fault", _charging, lambda ev: ev.set_diode_short(True),
               Expect(("F", "E", "C"), False, False, extended=("F", "E"), adc=("F", "C"),

@@ -1,0 +1,164 @@
+"""The EV as the suites drive it, whatever instruments play its roles.
+
+:class:`EvSide` forwards each action to the role that does it (CP control, EV load, residual-current
+source, CP measurement, mains sense), so a suite never knows whether one box or four instruments
+are wired to the charger.  A role the bench has not bound raises :class:`RoleMissing`, a skip with
+the reason; tests declare their roles (``@pytest.mark.needs``) so that is caught at collection.
+
+A plain electronic load does not read the PWM as a car does: with such a load (``ev_load`` without
+``follows_pwm``) :meth:`EvSide.follow` is the EV's decoder in software, run by the rig while a test
+runs.  It reads the CP measurement and sets the load to the lower of what the test asked for and what
+the duty advertises (IEC 61851-1 Annex A, EV side), within one CP reading of a change, well inside
+the 5 s an EV has to follow a lower current (field-facts §4).
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from instruments.ev_simulator.interface import CpMeasurement
+from instruments.roles import EV_STATES, CpSample
+from reference.iec61851 import current_for_duty_percent
+from rig.binding import OpenedRoles
+
+
+class RoleMissing(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The bench has no instrument for what the test asked (skip with the reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(msg=reason, pytrace=False)
+
+
+RoleMissing.__module__ = "builtins"  # reported as 'RoleMissing: …', like pytest's own Skipped
+
+
+def pwm_on(cp: CpMeasurement) -> bool:
+    """The CP line switches (x2 sub-state): a PWM is present."""
+    return cp.frequency_hz > 0 and 0.0 < cp.duty_percent < 100.0
+
+
+def advertised_a(cp: CpMeasurement) -> float | None:
+    """The current a measured CP line advertises to the EV (reference.iec61851, EV side); None: none."""
+    return current_for_duty_percent(cp.duty_percent) if pwm_on(cp) else None
+
+
+class EvSide:
+    """The EV side of the bench, one method per thing an EV (or its simulator) does."""
+
+    def __init__(self, roles: OpenedRoles, capabilities: frozenset[str], describe: dict[str, str]) -> None:
+        self._roles = roles
+        self.capabilities = capabilities
+        self._describe = describe           # role -> "cp_control is ev_board (…: states only)"
+        self.requested_a = 0.0              # what the test asked the EV to draw at most
+        self._set_a: float | None = None    # what the follower last set on a plain load
+        self._last_window: tuple[float, float] | None = None
+
+    # --- which instrument plays what -----------------------------------------------------------
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def _role(self, role: str, feature: str | None = None):  # type: ignore[no-untyped-def]
+        name = f"{role}.{feature}" if feature else role
+        if name not in self.capabilities:
+            raise RoleMissing(f"bench lacks {name}: {self._describe.get(role, f'no {role} role is bound')}")
+        return self._roles.get(role)
+
+    @property
+    def follows_pwm(self) -> bool:
+        """The load itself draws no more than the PWM advertises (an EV emulator)."""
+        return self.has("ev_load.follows_pwm")
+
+    # --- CP control ----------------------------------------------------------------------------
+    def set_state(self, state: str) -> None:
+        """EV-side state A-D (a CP board's resistors)."""
+        letter = state.strip().upper()
+        if letter not in EV_STATES:
+            raise ValueError(f"an EV sets state A-D, not {state!r} (E is set_cp_pe_short; F is the charger's)")
+        self._role("cp_control", "states").set_state(letter)
+
+    def set_diode_short(self, on: bool) -> None:
+        self._role("cp_control", "diode_short").set_diode_short(on)
+
+    def set_cp_pe_short(self, on: bool) -> None:
+        self._role("cp_control", "cp_pe_short").set_cp_pe_short(on)
+
+    def set_pe_open(self, on: bool) -> None:
+        self._role("cp_control", "pe_open").set_pe_open(on)
+
+    # --- EV load -------------------------------------------------------------------------------
+    def set_load_current(self, amps: float, ramp_a_per_s: float | None = None) -> None:
+        """The most the EV draws; it still follows the PWM (by itself, or through :meth:`follow`)."""
+        load = self._role("ev_load", "current")
+        if ramp_a_per_s is not None:
+            self._role("ev_load", "ramp")
+        self.requested_a = float(amps)
+        if self.follows_pwm:
+            load.set_load_current(amps, ramp_a_per_s)
+        else:
+            self._apply_follow(force=True)
+
+    def load_current_a(self) -> float | None:
+        """What the EV draws now (A); None when no instrument plays the load."""
+        return self._roles.get("ev_load").load_current_a() if self.has("ev_load") else None
+
+    # --- residual current ----------------------------------------------------------------------
+    def set_residual(self, dc_ma: float = 0.0, ac_ma: float = 0.0) -> None:
+        if dc_ma:
+            self._role("residual_current", "dc")
+        if ac_ma:
+            self._role("residual_current", "ac")
+        self._role("residual_current").set_residual(dc_ma=dc_ma, ac_ma=ac_ma)
+
+    # --- what the EV sees ----------------------------------------------------------------------
+    def sample_cp(self) -> CpSample:
+        return self._role("cp_measurement").sample_cp()
+
+    def measure_cp(self) -> CpMeasurement:
+        return self.sample_cp().cp
+
+    @property
+    def cp_resolution_s(self) -> float:
+        """How long one CP reading's window may be (wall s): ~0 for a scope, 1 s for a once-a-second board."""
+        return float(self._role("cp_measurement").resolution_s)
+
+    def mains_present(self) -> bool:
+        return self._role("mains_sense").mains_present()
+
+    def contactor_delay_ms(self) -> float | None:
+        """The declared ``contactor`` timer's reading; None without one, or with no move since arming."""
+        timer = self._roles.timers.get("contactor")
+        return None if timer is None else timer.contactor_delay_ms()
+
+    # --- safe state ----------------------------------------------------------------------------
+    def safe(self) -> None:
+        """Every bound EV-side role to its safe setting: state A, no fault, no load, no residual current."""
+        self.requested_a = 0.0
+        self._set_a = None
+        for role, method in (("residual_current", "residual_safe"), ("ev_load", "load_safe"),
+                             ("cp_control", "cp_safe")):
+            instrument = self._roles.get(role)
+            if instrument is not None:
+                getattr(instrument, method)()
+
+    # --- the EV's PWM decoder, for a plain load --------------------------------------------------
+    def _apply_follow(self, force: bool = False) -> None:
+        if self.follows_pwm or not self.has("ev_load"):
+            return
+        target = 0.0
+        if self.has("cp_measurement"):
+            sample = self.sample_cp()
+            if not force and sample.window == self._last_window:
+                return
+            self._last_window = sample.window
+            advertised = advertised_a(sample.cp)
+            target = min(self.requested_a, advertised) if advertised is not None else 0.0
+        if target != self._set_a:
+            self._roles.get("ev_load").set_load_current(target)
+            self._set_a = target
+
+    async def follow(self, poll_wall_s: float = 0.005) -> None:
+        """Run until cancelled: the plain load follows the PWM as an EV would (see the module doc)."""
+        while True:
+            self._apply_follow()
+            await asyncio.sleep(poll_wall_s)
