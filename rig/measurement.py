@@ -100,8 +100,7 @@ class Measurement:
         if self.verdict == "INCONCLUSIVE":
             raise Inconclusive(f"{self.name} = {_fmt(number)} ± {_fmt(self.uncertainty)} {self.unit} against "
                                f"{self.limits}: the bench resolves ±{_fmt(self.uncertainty)} {self.unit}"
-                               f"{f' ({how})' if how else ''}; deciding needs better than "
-                               f"±{_fmt(abs(self.margin or 0.0))} {self.unit}; limits from: {self.origin}")
+                               f"{f' ({how})' if how else ''}; {_needed(self.margin, self.unit)}; limits from: {self.origin}")
         if not self.passed:
             what = "outside" if number is not None else "is not a finite number; limits"
             spread = f" ± {_fmt(self.uncertainty)}" if self.uncertainty else ""
@@ -121,6 +120,13 @@ class Measurement:
         if not self.passed:
             allure.attach(json.dumps(asdict(self), indent=1, default=repr), name=f"{self.verdict} measurement {self.name}",
                           attachment_type=allure.attachment_type.JSON)
+
+
+def _needed(margin: float | None, unit: str) -> str:
+    """The resolution that would decide: better than the distance from the value to the limit."""
+    if margin is None or abs(margin) < 1e-12:
+        return "the value lies on the limit itself: no resolution decides it, measure again"
+    return f"deciding needs better than ±{_fmt(abs(margin))} {unit}"
 
 
 def _finite(value: Any) -> float | None:

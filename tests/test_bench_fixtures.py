@@ -17,10 +17,7 @@ from fixtures.profile import ProfileError, fill, load_profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {root!r})
-    pytest_plugins = ["fixtures.options", "fixtures.bench", "fixtures.charger", "fixtures.instruments",
-                      "fixtures.safe_state", "reports.plugin"]
+    # the lektrico_hil plugin comes from its pytest11 entry point, as in any directory after `pip install`
 """)
 INI = textwrap.dedent("""
     [pytest]
@@ -47,13 +44,13 @@ def test_charger_only_bench_runs_rpc_tests_and_skips_instrument_tests_with_reaso
         async def test_reads_device_id(charger):
             assert (await charger.call("Device_id.Get"))["device_id"].startswith("1p7k_")
 
-        @pytest.mark.needs("ev_simulator")
-        async def test_needs_ev(ev_simulator):
+        @pytest.mark.needs("ev_load")
+        async def test_needs_ev(rig):
             raise AssertionError("must not run on a charger-only bench")
     """))
     result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"], "-rs", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*charger-only bench lacks ev_simulator*"])
+    result.stdout.fnmatch_lines(["*charger-only bench lacks ev_load*no ev_load role is bound*"])
 
 
 def test_defect_option_needs_a_launched_virtual_bench(suite: pytest.Pytester,

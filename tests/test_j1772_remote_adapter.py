@@ -150,8 +150,8 @@ def test_first_firmware_frame_without_state_parses() -> None:
 
 # --- framing ----------------------------------------------------------------------------------
 def test_frame_split_across_reads(remote: J1772EvSimRemote, port: ScriptedPort) -> None:
-    fed(remote, port, b"{ state=B, state_chan", b"ges=2000, low_count=7040, high_co", b"unt=2560, low_adc=181, high_adc=8",
-        b"36 }", b"\r\n")
+    fed(remote, port, b"{ state=B, state_chan", b"ges=2000, low_count=7040, high_co",
+        b"unt=2560, low_adc=181, high_adc=8", b"36 }", b"\r\n")
     latest = wait_until("the split frame", remote.recent_frames, lambda frames: len(frames) == 2)[-1]
     assert (latest.state, latest.high_adc, remote.frames_malformed) == ("B", 836, 0)
 
@@ -185,7 +185,8 @@ def test_truncated_frame_is_dropped_whole(remote: J1772EvSimRemote, port: Script
     (b"{ state=C, state_changes=2000, low_count=7040, high_count=2560, low_adc=181, high_adc=743, x=1 }", "unknown"),
     (b"{ state=C, state_changes=2000 " + b"0" * 200, "no '}'"),
 ])
-def test_malformed_frame_is_counted_and_dropped(remote: J1772EvSimRemote, port: ScriptedPort, bad: bytes, why: str) -> None:
+def test_malformed_frame_is_counted_and_dropped(remote: J1772EvSimRemote, port: ScriptedPort,
+                                                 bad: bytes, why: str) -> None:
     before = remote.sample_cp()
     fed(remote, port, bad + b"\r\n")
     wait_until("the bad frame to be counted", lambda: remote.frames_malformed, lambda n: n == 1)
@@ -318,7 +319,8 @@ def test_states_are_single_characters(remote: J1772EvSimRemote, port: ScriptedPo
 
 @pytest.mark.parametrize("state", ["E", "F", "e"])
 def test_e_and_f_are_not_functions_of_this_board(remote: J1772EvSimRemote, port: ScriptedPort, state: str) -> None:
-    with pytest.raises(NotImplementedError, match=f"state {state.upper()} is not a function of the J1772 EV Sim Remote"):
+    with pytest.raises(NotImplementedError,
+                       match=f"state {state.upper()} is not a function of the J1772 EV Sim Remote"):
         remote.set_state(state)
     assert port.written == []
 

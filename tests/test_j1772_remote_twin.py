@@ -86,7 +86,8 @@ def test_a_steady_line_does_not_switch(parts: list[tuple[PilotMode, float]], exp
 
 def test_a_zero_volt_line_counts_high_as_the_firmware_threshold_does() -> None:
     """ev_sim.c: ``analog < 556`` is low, so 0 V (a CP-PE short from another instrument) is high."""
-    assert "low_count=0, high_count=9600, low_adc=556, high_adc=556" in one_second((PilotLevels(0, 0, 0, 0), 1.0)).frame("A")
+    text = one_second((PilotLevels(0, 0, 0, 0), 1.0)).frame("A")
+    assert "low_count=0, high_count=9600, low_adc=556, high_adc=556" in text
 
 
 def test_a_second_straddling_a_duty_change_is_a_mix() -> None:

@@ -213,12 +213,7 @@ async def test_the_end_of_the_run_compares_everything_with_the_configuration_as_
 
 def test_a_run_counts_exchanges_per_test_and_read_only_tests_cost_no_harness_exchange(
         pytester: pytest.Pytester, virtual_charger: dict[str, str]) -> None:
-    pytester.makeconftest(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(PROJECT_ROOT)!r})
-        pytest_plugins = ["fixtures.options", "fixtures.verdicts", "fixtures.bench", "fixtures.charger",
-                          "fixtures.instruments", "fixtures.safe_state", "reports.plugin"]
-    """))
+    # no conftest: the lektrico_hil plugin comes from its pytest11 entry point
     pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = session\n"
                      "asyncio_default_test_loop_scope = session\nmarkers =\n    needs: bench capabilities\n")
     pytester.makepyfile(test_tiny=textwrap.dedent("""

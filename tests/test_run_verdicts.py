@@ -16,14 +16,12 @@ from fixtures.verification import AREAS, BENCH_FAULT, REQUIREMENT_NOT_MET, parse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFTEST = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {root!r})
-    pytest_plugins = ["fixtures.options", "fixtures.verdicts", "fixtures.bench", "fixtures.charger",
-                      "fixtures.instruments", "fixtures.safe_state", "reports.plugin", "fixtures.verification"]
+    # The lektrico_hil plugin is loaded by its entry-point name (-p lektrico_hil in addopts), as in a
+    # lab's own directory after `pip install`; autoloading is off so nothing else comes with it.
 """)
 INI = textwrap.dedent("""
     [pytest]
-    addopts = -p no:cacheprovider --strict-markers
+    addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers
     asyncio_mode = auto
     asyncio_default_fixture_loop_scope = session
     asyncio_default_test_loop_scope = session
@@ -40,7 +38,8 @@ TINY_SUITE = "import pytest\n\npytestmark = pytest.mark.methods\n\ndef test_pass
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only what -p names: the plugin by its name
     pytester.makeconftest(CONFTEST.format(root=str(PROJECT_ROOT)))
     pytester.makeini(INI)
     pytester.makepyfile(test_tiny=TINY_SUITE)
@@ -55,9 +54,20 @@ def profile(pytester: pytest.Pytester, text: str) -> str:
 
 LAB = """
     name = "lab"
-    capabilities = []
     [charger]
     url = "http://192.0.2.10"
+"""
+
+
+ROLES = """
+    [resources.box]
+    adapter = "ascii"
+    url = "socket://x:1"
+    [resources.board]
+    adapter = "j1772-ev-sim-remote"
+    url = "socket://x:2"
+    [roles]
+    cp_control = "box"
 """
 
 
@@ -70,27 +80,37 @@ def usage_error_cases(pytester: pytest.Pytester) -> dict[str, tuple[list[str], s
         "no [charger] url": (["--bench", profile(pytester, 'name = "x"\n[charger]\nstyle = "frame"\n')],
                              "[charger] has no 'url'"),
         "no [charger] at all": (["--bench", profile(pytester, 'name = "x"\n')], "[charger] has no 'url'"),
-        "misspelt capability": (["--bench", profile(pytester, LAB.replace("[]", '["ev_simulatr"]'))],
-                                "unknown value 'ev_simulatr'"),
-        "destructive as a capability": (["--bench", profile(pytester, LAB.replace("[]", '["destructive"]'))],
-                                        "allow_destructive = true"),
-        "unknown profile key": (["--bench", profile(pytester, 'capabilites = []\n' + LAB)],
-                                "unknown profile key 'capabilites'"),
+        "capabilities by hand": (["--bench", profile(pytester, 'capabilities = ["ev_simulator"]\n' + LAB)],
+                                 "'capabilities' is no longer written by hand"),
+        "misspelt role": (["--bench", profile(pytester, LAB + ROLES.replace("cp_control =", "cp_contrl ="))],
+                          "unknown role 'cp_contrl'"),
+        "unknown adapter": (["--bench", profile(pytester, LAB + ROLES.replace('"ascii"', '"asci"'))],
+                            "adapter 'asci' is unknown"),
+        "role the adapter cannot play": (["--bench", profile(pytester, LAB + ROLES + 'ev_load = "board"\n')],
+                                         "cannot play ev_load"),
+        "role bound to no resource": (["--bench", profile(pytester, LAB + ROLES.replace('cp_control = "box"',
+                                                                                        'cp_control = "bx"'))],
+                                      "no [resources.bx]"),
+        "timer the adapter lacks": (["--bench", profile(pytester, LAB + ROLES.replace('url = "socket://x:2"',
+                                                                                      'url = "socket://x:2"\ntimers = ["contactor"]'))],
+                                    "does not have"),
+        "resource key the adapter lacks": (["--bench", profile(pytester, LAB + ROLES.replace(
+            'url = "socket://x:2"', 'url = "socket://x:2"\nresource = "GPIB0::1::INSTR"'))], "unknown key 'resource'"),
+        "unknown profile key": (["--bench", profile(pytester, 'rolez = []\n' + LAB)],
+                                "unknown profile key 'rolez'"),
         "unknown key in a section": (["--bench", profile(pytester, LAB + 'timout_s = 3\n')],
                                      "unknown key 'timout_s' in [charger]"),
         "unknown transport": (["--bench", profile(pytester, LAB + 'transports = ["ws"]\n')], "unknown value 'ws'"),
         "unknown limit": (["--bench", profile(pytester, LAB + '[limits]\ncontactor_close = { value = 3, '
                                                                'origin = "x" }\n')], "unknown limit 'contactor_close'"),
-        "capability without its section": (["--bench", profile(pytester, LAB.replace("[]", '["power_analyzer"]'))],
-                                           "needs a [power_analyzer] table"),
         "profile time scale 0": (["--bench", profile(pytester, LAB + '[timing]\ntime_scale = 0\n')],
                                  "[timing] time_scale must be a positive number"),
         "--time-scale 0": (["--time-scale", "0"], "--time-scale must be a positive number"),
         "--time-scale negative": (["--time-scale", "-1"], "--time-scale must be a positive number"),
         "unknown -m marker": (["-m", "methods and not destructiv"], "unknown marker 'destructiv'"),
         "unknown --require name": (["--require", "methods,metring"], "unknown name 'metring'"),
-        "required capability the bench lacks": (["--charger-url", "http://127.0.0.1:9", "--require", "ev_simulator"],
-                                                "requirement not met: ev_simulator is required"),
+        "required capability the bench lacks": (["--charger-url", "http://127.0.0.1:9", "--require", "cp_control"],
+                                                "requirement not met: cp_control is required"),
         "profile requires what it lacks": (["--bench", profile(pytester, 'required = ["power_analyzer"]\n' + LAB)],
                                            "requirement not met: power_analyzer is required"),
         "--bench and --charger-url": (["--bench", profile(pytester, LAB), "--charger-url", "http://x"],
@@ -101,8 +121,10 @@ def usage_error_cases(pytester: pytest.Pytester) -> dict[str, tuple[list[str], s
 
 
 CASES = ["missing profile", "unreadable profile (a directory)", "invalid TOML", "no [charger] url",
-         "no [charger] at all", "misspelt capability", "destructive as a capability", "unknown profile key",
-         "unknown key in a section", "unknown transport", "unknown limit", "capability without its section",
+         "no [charger] at all", "capabilities by hand", "misspelt role", "unknown adapter",
+         "role the adapter cannot play", "role bound to no resource", "timer the adapter lacks",
+         "resource key the adapter lacks", "unknown profile key",
+         "unknown key in a section", "unknown transport", "unknown limit",
          "profile time scale 0", "--time-scale 0", "--time-scale negative", "unknown -m marker",
          "unknown --require name", "required capability the bench lacks", "profile requires what it lacks",
          "--bench and --charger-url", "--defect without a launched bench"]
@@ -121,10 +143,10 @@ def test_a_bad_set_up_is_one_usage_error_before_any_test(suite: pytest.Pytester,
 
 
 def test_an_unknown_capability_in_a_needs_marker_is_named(suite: pytest.Pytester) -> None:
-    suite.makepyfile(test_tiny="import pytest\n\n@pytest.mark.needs('ev_simulatr')\ndef test_x():\n    pass\n")
+    suite.makepyfile(test_tiny="import pytest\n\n@pytest.mark.needs('cp_contrl')\ndef test_x():\n    pass\n")
     result = suite.runpytest_subprocess()
     assert result.ret == USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown capability 'ev_simulatr'*"])
+    result.stderr.fnmatch_lines(["*unknown capability 'cp_contrl'*"])
 
 
 @pytest.mark.parametrize(("body", "code"), [
@@ -244,10 +266,10 @@ def test_a_profile_outside_the_project_works_with_no_test_path(suite: pytest.Pyt
 def test_charger_only_run_requiring_the_ev_simulator_fails_fast(suite: pytest.Pytester,
                                                                 virtual_charger: dict[str, str]) -> None:
     started = time.monotonic()
-    result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"], "--require", "ev_simulator")
+    result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"], "--require", "cp_control")
     assert result.ret == USAGE_ERROR and time.monotonic() - started < SETUP_BUDGET_S
-    result.stderr.fnmatch_lines(["ERROR: requirement not met: ev_simulator is required, but the charger-only "
-                                 "bench lacks ev_simulator*"])
+    result.stderr.fnmatch_lines(["ERROR: requirement not met: cp_control is required, but the charger-only "
+                                 "bench lacks cp_control*"])
 
 
 def test_environment_names_the_real_bench(suite: pytest.Pytester, virtual_charger: dict[str, str]) -> None:

@@ -1,53 +1,46 @@
-"""Control Pilot faults while charging: a shorted EV diode, CP shorted to PE (E), CP forced to −12 V (F)
-and an open protective earth.
+"""Control Pilot faults while charging: a shorted EV diode, CP shorted to PE (E) and an open protective
+earth.
 
 For every fault the charger must stop supplying the EV (contactor open, no current), show a fault
 state, set its error flag in ``Active_errors.Get`` (6.16) and ``Logged_errors.Get`` (6.9), clear the
 active flag once the fault is gone and the EV unplugged, and keep the logged one until
 ``Logged_errors.Reset`` (6.10).  Field-facts §2 (states, diode check) and §4 (timing).
+
+Each fault is put on the line by the bench's CP control role (``rig.ev``) and needs that role's
+feature (``cp_control.diode_short`` …), so a CP board without it skips the case with the reason.
+State F is never forced from the EV side (no CP load can: it is the charger driving −12 V); what is
+checked is the F the charger drives itself after a diode fault, and that it shows it long enough.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pytest
 
-from fixtures.bench import Bench
-from instruments.charger_rpc import ChargerClient
-from instruments.ev_simulator import EvSimulator
-from instruments.ev_simulator.interface import CpMeasurement
-from instruments.power_analyzer.wt300 import PowerAnalyzer
-from reports.allure_support import cover
-from suites.bench.support import (
-    Bracket,
-    ContactorTiming,
-    SessionTrace,
-    charge,
-    check_limit,
-    label_ambiguity,
-    limit,
-    settle_s,
-    time_contactor,
-    unplug,
-    wait_edge,
-    wait_observed,
-)
-from rig.measurement import Measurement
+from instruments.roles import CpSample
 from reference.spec import method
+from reports.allure_support import cover
+from rig import Rig, SessionTrace
+from rig.ev import EvSide
+from rig.measurement import Measurement
+from rig.timing import ContactorTiming, Instant, Span, Timing
 
 pytestmark = [pytest.mark.bench, pytest.mark.states]
-BENCH = pytest.mark.needs("ev_simulator", "power_analyzer")
+BENCH = pytest.mark.needs("ev_load", "power_analyzer")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class CpFault:
-    """A fault the EV simulator puts on the CP/PE lines while charging, and what the charger must show."""
+    """A fault the EV side puts on the CP/PE lines while charging, and what the charger must show."""
 
     id: str
-    apply: Callable[[EvSimulator], None]
-    remove: Callable[[EvSimulator], None]
-    rearm: str | None                # the stimulus is no CP state command: re-arm the EV timer with C
+    needs: str                       # the CP control feature that applies it (rig.binding capability)
+    apply: Callable[[EvSide], None]
+    remove: Callable[[EvSide], None]
+    rearm: str | None                # the stimulus is no CP state command: re-arm a contactor timer with C
     states: tuple[str, ...]          # charger_state accepted for the fault (several: an ambiguity)
     flag: str | None                 # the error flag of 6.9 / 6.16; None: the spec names none
     open_limit: str                  # the contactor must open within this limit
@@ -66,133 +59,153 @@ CP_ERROR_FLAGS = ("state_e_activated", "state_f_activated", "cp_diode_failure")
 
 
 CP_FAULTS = (
-    CpFault("diode_short", lambda ev: ev.set_diode_short(True), lambda ev: ev.set_diode_short(False), "C",
-            ("F", "E"), "cp_diode_failure", "fault_response_s", ambiguity="diode_fault_state",
-            held_s="state_f_min_s", extended_e=True),
-    CpFault("cp_pe_short_E", lambda ev: ev.set_cp_state("E"), lambda ev: ev.set_cp_state("A"), None,
-            ("E",), "state_e_activated", "contactor_open_s"),
-    CpFault("forced_minus_12V_F", lambda ev: ev.set_cp_state("F"), lambda ev: ev.set_cp_state("A"), None,
-            ("F",), "state_f_activated", "fault_response_s"),
-    CpFault("pe_open", lambda ev: ev.set_pe_open(True), lambda ev: ev.set_pe_open(False), "C",
-            ("A", "E", "F"), None, "fault_response_s", ambiguity="pe_open_state"),
+    CpFault("diode_short", "cp_control.diode_short", lambda ev: ev.set_diode_short(True),
+            lambda ev: ev.set_diode_short(False), "C", ("F", "E"), "cp_diode_failure", "fault_response_s",
+            ambiguity="diode_fault_state", held_s="state_f_min_s", extended_e=True),
+    # A CP-PE short is a CP state command on a box that has one (its own state E), which arms a
+    # contactor timer itself: no re-arm (a re-arm would time from the wrong command).
+    CpFault("cp_pe_short_E", "cp_control.cp_pe_short", lambda ev: ev.set_cp_pe_short(True),
+            lambda ev: ev.set_cp_pe_short(False), None, ("E",), "state_e_activated", "contactor_open_s"),
+    CpFault("pe_open", "cp_control.pe_open", lambda ev: ev.set_pe_open(True), lambda ev: ev.set_pe_open(False),
+            "C", ("A", "E", "F"), None, "fault_response_s", ambiguity="pe_open_state"),
 )
 
 
-async def _errors(charger: ChargerClient) -> tuple[dict[str, bool], dict[str, bool]]:
-    return await charger.call("Active_errors.Get"), await charger.call("Logged_errors.Get")
+def _cases(faults: tuple[CpFault, ...]) -> list[Any]:
+    """Each fault as a parameter that needs its own CP control feature."""
+    return [pytest.param(fault, marks=pytest.mark.needs(fault.needs), id=fault.id) for fault in faults]
 
 
-async def _report(charger: ChargerClient) -> tuple[str, str]:
-    info = await charger.call("Charger_info.Get")
+async def _errors(rig: Rig) -> tuple[dict[str, bool], dict[str, bool]]:
+    return await rig.charger.call("Active_errors.Get"), await rig.charger.call("Logged_errors.Get")
+
+
+async def _report(rig: Rig) -> tuple[str, str]:
+    info = await rig.charger.call("Charger_info.Get")
     return info["charger_state"], info["extended_charger_state"]
 
 
-async def _shown_for(bench: Bench, charger: ChargerClient, ev: EvSimulator, shown: tuple[str, str], onset: Bracket,
-                     held: str) -> Measurement:
-    """How long the charger keeps showing the fault from its onset (``shown``: its first report): the
-    state F or E it showed, or extended state E next to its CP letter.  Polled until it has certainly
-    lasted the limit, or until it ends (then the longest it can have lasted must reach the limit)."""
-    minimum = limit(bench, held)
-    stamps: list[float] = []
+def _cp_lag_s(rig: Rig) -> float:
+    """How late a CP reading may describe the line, in device s: two windows of a once-a-second board,
+    nothing for an on-demand scope (the rig's own allowance, Rig._cp_resolution_device_s)."""
+    resolution = rig.ev.cp_resolution_s
+    return 0.0 if resolution < 0.01 else 2 * resolution * rig.clock.time_scale
+
+
+async def _lasting(rig: Rig, name: str, probe: Callable[[], Awaitable[tuple[Instant, T]] | tuple[Instant, T]],
+                   still: Callable[[T], bool], onset: Instant, held: str, *, viewpoint: str,
+                   extra_s: float = 0.0) -> Measurement | None:
+    """Judge how long a condition lasted from ``onset`` against the minimum ``held``.
+
+    ``probe`` returns a reading with the instant it describes (a stamped RPC, a CP sample's own
+    window); it is polled until the condition ends or has certainly lasted the minimum.
+
+    * Ended: it lasted from the onset bracket to the end bracket (:meth:`Instant.delay_since`): the
+      verdict is the rig's (pass, fail or inconclusive with the resolution needed).
+    * Still holding when polling stopped: the reading that showed it proves it lasted at least until
+      that reading's instant, so the span from the onset to that instant is a lower bound of the whole.
+      Polling stops only once that span's low end reaches the minimum, so it judges a pass, as it
+      must, and can never fail a condition that is still going on.
+    """
+    minimum = rig.limit(held)
+
+    def done(seen: tuple[Instant, T]) -> bool:
+        at, value = seen
+        return not still(value) or at.earliest - onset.latest >= minimum.value
+
+    edge = await rig.timing.edge(probe, done, since=onset, within_s=minimum.value + rig.limit("state_report_s").value
+                                 + extra_s, what=f"{name} lasting {held}", window=lambda seen: seen[0])
+    at, value = edge.value
+    if still(value):
+        lasted = at.delay_since(onset)
+        span = Span(lasted.low, lasted.high, f"still shown by the last of {edge.polls} {viewpoint} reads: "
+                                             "how long it had lasted by then, a lower bound")
+    else:
+        span = Timing.polled(edge, onset, viewpoint)
+    return rig.judge(name, span, minimum, "min")
+
+
+async def _shown_for(rig: Rig, shown: tuple[str, str], onset: Instant, held: str) -> Measurement | None:
+    """How long the charger keeps reporting the fault from its onset (``shown``: its first report): the
+    state F or E it showed, or extended state E next to its CP letter.  Each report is placed by the
+    RPC's own round trip."""
     name = f"state_{shown[0]}_shown" if shown[0] in ("E", "F") else "extended_state_E_shown"
 
     def still(report: tuple[str, str]) -> bool:
         return report[0] == shown[0] if shown[0] in ("E", "F") else report[1] == "E"
 
-    async def read() -> tuple[float, tuple[str, str]]:
-        stamps.append(ev.device_time_s())
-        return stamps[-1], await _report(charger)
-
-    last_t, last = await bench.clock.wait_for(
-        read, lambda seen: not still(seen[1]) or seen[0] - onset.latest >= minimum.value,
-        within_s=minimum.value + limit(bench, "state_report_s").value, what=f"{name} lasting {held}", poll_s=0.0)
-    ended = Bracket(stamps[-2] if len(stamps) > 1 else onset.earliest, ev.device_time_s())
-    if still(last):
-        return check_limit(name, last_t - onset.latest, minimum, "min", "still shown when the check ended")
-    shortest, longest = ended.since(onset)
-    return check_limit(name, longest, minimum, "min", f"ended after {shortest:.3f}…{longest:.3f} s")
+    return await _lasting(rig, name, lambda: rig.astamp(lambda: _report(rig)), still, onset, held,
+                          viewpoint="Charger_info.Get")
 
 
-def _line_f_onset(timing: ContactorTiming) -> Bracket | None:
+def _line_f_onset(timing: ContactorTiming) -> Instant | None:
     """When the CP line first went negative (state F driven by the charger, field-facts §2), bracketed
-    by the EV simulator's polls while the contactor was timed; None if it never did meanwhile."""
+    by the CP readings taken while the contactor was timed; None if it never did meanwhile."""
     previous = timing.stimulus
     for at, cp in timing.line:
         if cp.high_v < 0:
-            return Bracket(previous.earliest, at.latest)
+            return Instant(previous.earliest, at.latest)
         previous = at
     return None
 
 
-async def _f_on_line_for(bench: Bench, ev: EvSimulator, onset: Bracket, held: str) -> Measurement:
-    """How long state F stays on the CP line (negative level, as the EV sees it) from ``onset``: the EV
-    simulator is polled as fast as its link allows, far finer than an RPC, so the bracket is tight."""
-    minimum = limit(bench, held)
+async def _f_on_line_for(rig: Rig, onset: Instant, held: str) -> Measurement | None:
+    """How long state F stays on the CP line (negative level, as the EV sees it) from ``onset``.  Each CP
+    reading is placed by its own window: an on-demand scope's query, tighter than an RPC; a board
+    that reports once a second, a whole frame (inconclusive against 0.3 s, as it must be)."""
+    def line() -> tuple[Instant, CpSample]:
+        sample = rig.ev.sample_cp()
+        return rig.timing.window(sample), sample
 
-    def line() -> tuple[float, CpMeasurement]:
-        return ev.device_time_s(), ev.measure_cp()  # stamped just before the read
-
-    edge = await wait_edge(bench, ev, line,
-                           lambda seen: seen[1].high_v >= 0 or seen[0] - onset.latest >= minimum.value,
-                           since=onset, within_s=minimum.value + limit(bench, "state_report_s").value,
-                           what=f"state F on the CP line lasting {held}")
-    read_at, cp = edge.value
-    if cp.high_v < 0:
-        return check_limit("state_F_on_line", read_at - onset.latest, minimum, "min",
-                           "still on the line when the check ended")
-    shortest, longest = edge.at.since(onset)
-    return check_limit("state_F_on_line", longest, minimum, "min",
-                       f"F on the CP line ended after {shortest:.3f}…{longest:.3f} s (EV simulator polls)")
+    return await _lasting(rig, "state_F_on_line", line, lambda sample: sample.cp.high_v < 0, onset, held,
+                          viewpoint="CP measurement", extra_s=_cp_lag_s(rig))
 
 
 @BENCH
-@pytest.mark.parametrize("fault", CP_FAULTS, ids=lambda f: f.id)
-async def test_cp_fault_while_charging_stops_charging_and_is_logged(
-        fault: CpFault, bench: Bench, charger: ChargerClient, ev: EvSimulator, analyzer: PowerAnalyzer,
-        trace: SessionTrace) -> None:
+@pytest.mark.parametrize("fault", _cases(CP_FAULTS))
+async def test_cp_fault_while_charging_stops_charging_and_is_logged(fault: CpFault, rig: Rig,
+                                                                    trace: SessionTrace) -> None:
     cover(method("Active_errors.Get"))
     cover(method("Logged_errors.Get"))
     cover("IEC 61851-1 Annex A faults", title=f"CP fault {fault.id} while charging: contactor opens, fault state, "
                                                 "error active then logged until Logged_errors.Reset")
-    await charge(bench, charger, ev, analyzer, trace=trace)
-    opening = limit(bench, fault.open_limit)
-    timing = await time_contactor(bench, ev, lambda: fault.apply(ev), closed_after=False, rearm=fault.rearm,
-                                  within_s=2 * opening.value + 1.0, what=f"contactor_open_delay_{fault.id}",
-                                  watch_line=fault.held_s is not None)
-    timing.check(opening)
+    await rig.charge()
+    opening = rig.limit(fault.open_limit)
+    timing = await rig.time_contactor(lambda: fault.apply(rig.ev), closed_after=False, rearm=fault.rearm,
+                                      within_s=2 * opening.value + 1.0, what=f"contactor_open_delay_{fault.id}",
+                                      watch_line=fault.held_s is not None)
+    rig.check_contactor(timing, opening)
 
-    onset = await wait_edge(bench, ev, lambda: _report(charger), fault.shown, since=timing.stimulus,
-                            within_s=limit(bench, "state_report_s").value,
-                            what=f"charger_state in {fault.states}{' or extended E' if fault.extended_e else ''} "
-                                 f"after {fault.id}")
+    onset = await rig.edge(lambda: _report(rig), fault.shown, since=timing.stimulus,
+                           within_s=rig.limit("state_report_s").value,
+                           what=f"charger_state in {fault.states}{' or extended E' if fault.extended_e else ''} "
+                                f"after {fault.id}")
     if fault.ambiguity:
-        label_ambiguity(fault.ambiguity, f"charger_state {onset.value[0]}, extended {onset.value[1]}")
+        rig.label_ambiguity(fault.ambiguity, f"charger_state {onset.value[0]}, extended {onset.value[1]}")
     if fault.held_s:
         line_f = _line_f_onset(timing)
         if onset.value[0] == "F" and line_f is not None:
-            await _f_on_line_for(bench, ev, line_f, fault.held_s)
+            await _f_on_line_for(rig, line_f, fault.held_s)
         else:
-            await _shown_for(bench, charger, ev, onset.value, onset.at, fault.held_s)
+            await _shown_for(rig, onset.value, onset.at, fault.held_s)
 
-    await wait_observed(bench, charger, ev, analyzer, lambda o: o.no_current and not o.mains_present,
-                        within_s=settle_s(bench), what=f"no current with {fault.id}", trace=trace)
-    active, logged = await _errors(charger)
+    await rig.wait(lambda o: o.no_current and not o.mains_present, within_s=rig.settle_s,
+                   what=f"no current with {fault.id}")
+    active, logged = await _errors(rig)
     if fault.flag:
         assert active[fault.flag] and logged[fault.flag], (
             f"{fault.flag} after {fault.id}: active {active[fault.flag]}, logged {logged[fault.flag]}")
 
-    fault.remove(ev)
-    ev.set_cp_state("A")
-    await wait_observed(bench, charger, ev, analyzer,
-                        lambda o: o.state == "A" and not o.info["has_active_errors"],
-                        within_s=settle_s(bench), what=f"A with no active error once {fault.id} is gone",
-                        trace=trace)
-    active, logged = await _errors(charger)
+    fault.remove(rig.ev)
+    rig.ev.set_state("A")
+    await rig.wait(lambda o: o.state == "A" and not o.info["has_active_errors"], within_s=rig.settle_s,
+                   what=f"A with no active error once {fault.id} is gone")
+    active, logged = await _errors(rig)
     if fault.flag:
         assert not active[fault.flag], f"{fault.flag} still active after removing {fault.id} and unplugging"
         assert logged[fault.flag], f"{fault.flag} no longer logged before Logged_errors.Reset"
-    assert await charger.call("Logged_errors.Reset") is True
-    _, logged = await _errors(charger)
+    assert await rig.charger.call("Logged_errors.Reset") is True
+    _, logged = await _errors(rig)
     assert not any(logged.values()), f"logged errors after Logged_errors.Reset: {[k for k, v in logged.items() if v]}"
 
 
@@ -201,27 +214,28 @@ DIAGNOSIS_ATTEMPTS = 5
 
 
 @BENCH
-async def test_cp_pe_short_is_diagnosed_as_state_e_not_as_a_diode_fault(
-        bench: Bench, charger: ChargerClient, ev: EvSimulator, analyzer: PowerAnalyzer, trace: SessionTrace) -> None:
+@pytest.mark.needs("cp_control.cp_pe_short")
+async def test_cp_pe_short_is_diagnosed_as_state_e_not_as_a_diode_fault(rig: Rig, trace: SessionTrace) -> None:
     cover(method("Logged_errors.Get"))
     cover("IEC 61851-1 Annex A faults", title="CP-PE short with PWM on: the first fault state is E, and only "
                                                 "state_e_activated is raised")
-    opening = limit(bench, "contactor_open_s")
+    opening = rig.limit("contactor_open_s")
 
     async def state() -> str:
-        return (await charger.call("Charger_info.Get"))["charger_state"]
+        return (await rig.charger.call("Charger_info.Get"))["charger_state"]
 
     for attempt in range(1, DIAGNOSIS_ATTEMPTS + 1):
-        await charge(bench, charger, ev, analyzer, trace=trace)
-        timing = await time_contactor(bench, ev, lambda: ev.set_cp_state("E"), closed_after=False,
-                                      within_s=2 * opening.value + 1.0, what="contactor_open_delay_cp_pe_short")
-        first = await wait_edge(bench, ev, state, lambda s: s in ("E", "F"), since=timing.stimulus,
-                                within_s=limit(bench, "state_report_s").value,
-                                what="a fault state after the CP-PE short")
-        _, logged = await _errors(charger)
+        await rig.charge()
+        timing = await rig.time_contactor(lambda: rig.ev.set_cp_pe_short(True), closed_after=False,
+                                          within_s=2 * opening.value + 1.0, what="contactor_open_delay_cp_pe_short")
+        first = await rig.edge(state, lambda s: s in ("E", "F"), since=timing.stimulus,
+                               within_s=rig.limit("state_report_s").value,
+                               what="a fault state after the CP-PE short")
+        _, logged = await _errors(rig)
         wrong = [flag for flag in CP_ERROR_FLAGS if flag != "state_e_activated" and logged[flag]]
         assert first.value == "E" and not wrong, (
             f"attempt {attempt}: CP shorted to PE first shown as state {first.value} (expected E), "
             f"other CP flags logged: {wrong}")
-        await unplug(bench, charger, ev, analyzer, trace=trace)
-        assert await charger.call("Logged_errors.Reset") is True
+        rig.ev.set_cp_pe_short(False)
+        await rig.unplug()
+        assert await rig.charger.call("Logged_errors.Reset") is True
