@@ -46,7 +46,7 @@ ADAPTERS: dict[str, AdapterSpec] = {spec.name: spec for spec in (
                 "EV simulator speaking instruments/ev_simulator/COMMANDS.md"),
     AdapterSpec("j1772-ev-sim-remote", "instruments.ev_simulator.j1772_remote:J1772EvSimRemote",
                 {"cp_control": _f("states"), "cp_measurement": _f("frequency", "duty", "levels")},
-                _f(), ("url", "baudrate", "frame_skew_s"), ("url",), "J1772 EV Sim Remote open CP board (1 s frames)"),
+                _f(), ("url", "baudrate", "frame_skew_s", "command_latency_s"), ("url",), "J1772 EV Sim Remote open CP board (1 s frames)"),
     AdapterSpec("chroma-63800", "instruments.ac_load.chroma63800:Chroma63800Load",
                 {"ev_load": _f("current"), "mains_sense": _f("present")},
                 _f(), ("resource", "mains_present_v", "peak_max_a"), ("resource",),

@@ -118,6 +118,12 @@ class EvSide:
         return self.sample_cp().cp
 
     @property
+    def command_latency_s(self) -> float:
+        """How long after a CP command returns the line may still be changing (wall s): 0 for an
+        instrument that answers once it has switched, a one-way board's wire and USB latency otherwise."""
+        return float(getattr(self._roles.get("cp_control"), "command_latency_s", 0.0) or 0.0)
+
+    @property
     def cp_resolution_s(self) -> float:
         """How long one CP reading's window may be (wall s): ~0 for a scope, 1 s for a once-a-second board."""
         return float(self._role("cp_measurement").resolution_s)

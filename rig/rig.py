@@ -97,6 +97,12 @@ class Rig:
         """From a contactor change to the analyzer showing it (two update periods) plus the state report."""
         return self.limit("state_report_s").value + 2 * ANALYZER_UPDATE_S + self._cp_resolution_device_s()
 
+    @property
+    def cp_lag_s(self) -> float:
+        """How long the CP measurement may take to show a change (device s): two readings' windows on a
+        once-a-second board, nothing for an on-demand scope."""
+        return self._cp_resolution_device_s()
+
     def _cp_resolution_device_s(self) -> float:
         """Two CP readings' windows in device s (a once-a-second board needs them to show a change)."""
         if not self.ev.has("cp_measurement"):
@@ -262,11 +268,19 @@ class Rig:
         await self.charger.call("Logged_errors.Reset")
 
     # --- timing --------------------------------------------------------------------------------
+    def _widened(self, at: Instant) -> Instant:
+        """A stimulus may still be taking effect for the CP board's command latency after it returned."""
+        latency = self.ev.command_latency_s * self.clock.time_scale if self.ev.has("cp_control") else 0.0
+        return at if not latency else Instant(at.earliest, at.latest + latency)
+
     def stamp(self, action: Callable[[], T]) -> tuple[Instant, T]:
-        return self.timing.stamp(action)
+        """Run a bench action and bracket when it took effect (bench clock)."""
+        at, result = self.timing.stamp(action)
+        return self._widened(at), result
 
     async def astamp(self, action: Callable[[], Awaitable[T] | T]) -> tuple[Instant, T]:
-        return await self.timing.astamp(action)
+        at, result = await self.timing.astamp(action)
+        return self._widened(at), result
 
     async def edge(self, probe: Callable[[], Any], predicate: Callable[[Any], bool], *, since: Instant,
                    within_s: float, what: str) -> Edge:

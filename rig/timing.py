@@ -221,6 +221,7 @@ class ContactorTiming:
         """Judge the delay against ``limit`` with the finest span the bench has (the other in the note)."""
         __tracebackhide__ = True
         self.check_consistent()
-        best, polled, timed = self.best(since), self.polled(since), self.timed(since)
+        polled, timed = self.polled(since), self.timed(since)
+        best = polled if timed is None or timed.uncertainty > polled.uncertainty else timed
         other = polled if best is timed else timed
         return judge(name or self.what, best, limit, bound, note="" if other is None else f"also {other}")

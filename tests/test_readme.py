@@ -40,7 +40,11 @@ def test_every_field_of_the_example_lab_profile_is_documented() -> None:
     profile = tomllib.loads((ROOT / "benches" / "example-lab.toml").read_text())
     table = section("A real lab bench profile")
     for key, value in profile.items():
-        if isinstance(value, dict):
+        if key == "resources":  # one table per instrument: its keys are documented as [resources.<name>] key
+            for name, resource in value.items():
+                for field in resource:
+                    assert f"`{field}`" in table or f"{field}`" in table, f"[resources.{name}] {field} is not documented"
+        elif isinstance(value, dict):
             assert f"[{key}]" in table, f"section [{key}] is not documented"
             for field in value:
                 assert f"`{field}`" in table or f"{field}`" in table, f"[{key}] {field} is not documented"
@@ -62,9 +66,22 @@ def test_every_profile_key_the_schema_knows_is_documented() -> None:
         if isinstance(spec, Key):
             assert f"`{name}`" in table, f"profile key {name} is not documented"
         else:
-            assert f"[{name}]" in table, f"section [{name}] is not documented"
+            assert f"[{name}" in table, f"section [{name}] is not documented"
             for key in spec:
                 assert f"`{key}`" in table or f"{key}`" in table, f"[{name}] {key} is not documented"
+
+
+def test_every_adapter_role_and_resource_key_is_documented() -> None:
+    from instruments.roles import ROLE_FEATURES
+    from rig.adapters import ADAPTERS, COMMON_SETTINGS
+
+    table = section("A real lab bench profile")
+    for name, spec in ADAPTERS.items():
+        assert f"`{name}`" in table, f"adapter {name} is not documented"
+        for key in (*COMMON_SETTINGS, *spec.settings):
+            assert f"`{key}`" in table or f"{key}`" in table, f"resource key {key} ({name}) is not documented"
+    for role in ROLE_FEATURES:
+        assert f"`{role}`" in table, f"role {role} is not documented"
 
 
 def test_the_exit_code_table_names_the_codes_the_run_uses() -> None:

@@ -198,8 +198,9 @@ class J1772EvSimRemote:
 
     def __init__(self, port: SerialPort, *, url: str = "<port>", baudrate: int = BAUDRATE,
                  frame_timeout_s: float = FIRST_FRAMES_WAIT * DEFAULT_TIMEOUT_S,
-                 frame_skew_s: float | None = None) -> None:
+                 frame_skew_s: float | None = None, command_latency_s: float | None = None) -> None:
         self._port = port
+        self._command_latency_s = command_latency_s
         self.url = url
         self._baudrate = baudrate
         self.frame_timeout_s = frame_timeout_s
@@ -239,8 +240,18 @@ class J1772EvSimRemote:
                                          timeout=min(READ_POLL_S, timeout_s))
         except (serial.SerialException, OSError, ValueError) as exc:
             raise J1772RemoteLinkError(f"cannot open the EV Sim Remote at {url}: {exc}") from exc
+        _no_nagle(port)
         return cls(port, url=url, baudrate=baudrate, frame_timeout_s=FIRST_FRAMES_WAIT * timeout_s,
                    frame_skew_s=frame_skew_s)
+
+    @property
+    def command_latency_s(self) -> float:
+        """How long after ``set_state`` returns the board may still be switching (wall s): the profile's
+        ``command_latency_s`` where given (a twin on loopback), else the byte's wire time at the baud rate
+        plus the USB latency.  The board never acknowledges, so a stimulus is bracketed by it."""
+        if self._command_latency_s is not None:
+            return self._command_latency_s
+        return 10.0 / self._baudrate + USB_LATENCY_S
 
     @classmethod
     def from_resource(cls, settings: dict[str, Any]) -> J1772EvSimRemote:
@@ -249,9 +260,12 @@ class J1772EvSimRemote:
         if "url" not in settings:
             raise ValueError("the EV Sim Remote's resource needs a 'url' (a pyserial URL)")
         skew = settings.get("frame_skew_s")
-        return cls.open(str(settings["url"]), baudrate=int(settings.get("baudrate", BAUDRATE)),
-                        timeout_s=float(settings.get("timeout_s", DEFAULT_TIMEOUT_S)),
-                        frame_skew_s=None if skew is None else float(skew))
+        latency = settings.get("command_latency_s")
+        board = cls.open(str(settings["url"]), baudrate=int(settings.get("baudrate", BAUDRATE)),
+                         timeout_s=float(settings.get("timeout_s", DEFAULT_TIMEOUT_S)),
+                         frame_skew_s=None if skew is None else float(skew))
+        board._command_latency_s = None if latency is None else float(latency)
+        return board
 
     # --- the reader thread --------------------------------------------------------------------
     def _read_forever(self) -> None:
@@ -466,3 +480,17 @@ class J1772EvSimRemote:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _no_nagle(port: object) -> None:
+    """A one-byte command must leave at once: over ``socket://`` (a serial server, the twin) Nagle's
+    algorithm would hold it until the peer's delayed ACK, up to tens of ms, since the board never
+    answers.  A real USB serial port has no socket: nothing to do."""
+    import socket  # noqa: PLC0415
+
+    sock = getattr(port, "_socket", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass

@@ -4,8 +4,10 @@ One charging session per limiting path: the EV stays in C with a load above the 
 the path's limit is swept down from 32 A to 6 A, one integer ampere per step, as fast as the charger
 updates its PWM (the suite waits on the charger, not on itself).  At each step:
 
-* the CP duty the EV simulator measures equals ``iec61851.duty_percent_for_current`` within
-  ``duty_tolerance_pct``, and it got there within ``pwm_update_s`` of the change (field-facts §3, §4);
+* the CP duty the EV side measures equals ``iec61851.duty_percent_for_current`` within
+  ``duty_tolerance_pct``, and it got there within ``pwm_update_s`` of the change (field-facts §3, §4),
+  a span bracketed by the CP readings (each placed by the meter's own window) judged with its
+  uncertainty: pass, fail, or inconclusive when the CP meter is too coarse to tell;
 * the CP frequency stays within ``frequency_min_hz`` … ``frequency_max_hz`` (field-facts §3);
 * ``Charger_info.Get`` reports ``pwm_current`` = the limit and the path's ``current_limit_reason`` (6.5);
 * ``System_currents.Get`` shows the limit in the path's own field, and ``charging_current`` = the lowest
@@ -20,7 +22,8 @@ where the PWM then stands still: at the end of the "minimum of several" sweep (t
 ``Dynamic_current.Set 0`` (current to zero).  Sweeping downwards makes every step a *lower* limit: a
 charger that keeps advertising the old current is caught by the duty and the RPCs alike.  Every check
 is a :class:`~rig.measurement.Measurement` with its origin, recorded pass or fail; a sweep measures
-every current even after a failure, and its duty plot and table are attached.
+every current even after a failure, and its duty plot and table are attached.  The session runs on
+the ``rig`` (any bench with an EV load and a power analyzer; a plain load follows the PWM through it).
 """
 from __future__ import annotations
 
@@ -34,29 +37,21 @@ from typing import Any
 import allure
 import pytest
 
-from fixtures.bench import Bench
 from fixtures.clock import WaitTimeout
-from instruments.charger_rpc import ChargerClient
-from instruments.ev_simulator import EvSimulator
+from fixtures.profile import Limit
 from instruments.ev_simulator.interface import CpMeasurement
 from instruments.power_analyzer.wt300 import PowerAnalyzer
+from reference import iec61851
+from reference.spec import KEYS_BY_NAME
 from reports.allure_support import ambiguity, cover
 from reports.pwm_plot import PwmPoint, attach_pwm_mapping_plot
-from suites import iec61851
-from suites.bench.support import (
-    Bracket,
-    app_config_set,
-    astamp,
-    charging_deadline_s,
-    limit,
-    pwm_on,
-    read_mains,
-    wait_edge,
-)
+from rig import Rig
+from rig.ev import pwm_on
 from rig.measurement import Measurement
-from reference.spec import KEYS_BY_NAME
+from rig.observe import read_mains
+from rig.timing import Instant, Span
 
-pytestmark = [pytest.mark.bench, pytest.mark.pwm, pytest.mark.needs("ev_simulator", "power_analyzer")]
+pytestmark = [pytest.mark.bench, pytest.mark.pwm, pytest.mark.needs("ev_load", "power_analyzer")]
 
 # --- from the spec table --------------------------------------------------------------------------
 MIN_A = int(KEYS_BY_NAME["install_current"].minimum)   # 6 A: the lowest current PWM can advertise
@@ -85,12 +80,12 @@ class LimitPath:
     system_field: str
     reason: int | None  # None: the spec names no code (an ambiguity)
 
-    async def impose(self, charger: ChargerClient, amps: int) -> None:
+    async def impose(self, rig: Rig, amps: int) -> None:
         params = self.params(amps)
         if self.rpc == "App_config.Set":  # in the form this charger takes (ambiguity config_value_type)
-            await app_config_set(charger, params["config_key"], params["config_value"])
+            await rig.app_config_set(params["config_key"], params["config_value"])
         else:
-            await charger.call(self.rpc, params)
+            await rig.charger.call(self.rpc, params)
 
 
 def _app_key(key: str, scale: float = 1.0) -> Callable[[int], dict[str, Any]]:
@@ -159,10 +154,17 @@ SWEEPS = (
 # --- the session under test -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PwmUpdate:
-    """How long the PWM took to change, bracketed: (shortest, longest) possible; None: not in time."""
+    """What the CP showed once it met a condition after a change, and how long that took.
 
-    shortest_s: float | None
-    longest_s: float | None
+    ``took`` is the delay bracketed by the CP readings (each placed by the meter's own window: on a
+    once-a-second board a frame covers a second); ``seen`` when the reading that met it was taken.
+    Both None when the wait (longer than ``pwm_update_s``) ran out; then ``cp`` is a last reading and
+    ``at_least_s`` the delay's lower bound it gives (None: it cannot tell)."""
+
+    cp: CpMeasurement
+    took: Span | None
+    seen: Instant | None
+    at_least_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -175,13 +177,10 @@ class Advertised:
 
 @dataclass
 class Session:
-    """A charging session under test, the limits commanded (System_currents field -> A), what the CP
-    advertised when, and every measurement's failure (a sweep measures on after a failure)."""
+    """A charging session under test on the rig, the limits commanded (System_currents field -> A),
+    what the CP advertised when, and every measurement's failure (a sweep measures on after a failure)."""
 
-    bench: Bench
-    charger: ChargerClient
-    ev: EvSimulator
-    analyzer: PowerAnalyzer
+    rig: Rig
     commanded: dict[str, int] = field(default_factory=dict)
     advertised: list[Advertised] = field(default_factory=list)
     points: list[PwmPoint] = field(default_factory=list)
@@ -191,18 +190,13 @@ class Session:
     analyzer_lag_s: float = 0.0
 
     @property
-    def clock(self):  # noqa: ANN201 - BenchClock
-        return self.bench.clock
-
-    def limit(self, name: str) -> float:
-        return self.bench.limit(name)
-
-    def origin(self, name: str) -> str:
-        return self.bench.profile.limit(name).origin
+    def analyzer(self) -> PowerAnalyzer:
+        assert self.rig.analyzer is not None, "the module needs power_analyzer"
+        return self.rig.analyzer
 
     @property
-    def follow(self):  # noqa: ANN201 - Limit
-        return limit(self.bench, "ev_follow_s")
+    def follow(self) -> Limit:
+        return self.rig.limit("ev_follow_s")
 
     def read(self, what: str, reading: str) -> None:
         self.readings.setdefault(what, set()).add(reading)
@@ -215,6 +209,14 @@ class Session:
         except AssertionError as failure:
             self.failures.append(str(failure))
 
+    def judge(self, name: str, span: Span, limit: Limit, bound: str = "max") -> None:
+        """A timing span against a limit (``rig.judge``: pass, fail, or inconclusive when the bench
+        cannot resolve it), a failure collected as :meth:`check` does."""
+        try:
+            self.rig.judge(name, span, limit, bound)  # type: ignore[arg-type]
+        except AssertionError as failure:
+            self.failures.append(str(failure))
+
     def check_choice(self, name: str, value: Any, accepted: tuple[Any, ...], origin: str) -> None:
         """As :meth:`check` for a value that must be one of ``accepted`` (a code, not a magnitude)."""
         passed = value in accepted
@@ -223,7 +225,21 @@ class Session:
         if not passed:
             self.failures.append(f"{name} = {value!r}, not one of {accepted!r}; from: {origin}")
 
-    def label_ambiguities(self, request: pytest.FixtureRequest) -> None:
+    def check_update(self, name: str, update: PwmUpdate) -> None:
+        """The PWM update time against ``pwm_update_s``, with its uncertainty; a PWM that never got there
+        within the wait is judged by the lower bound of its delay."""
+        limit = self.rig.limit("pwm_update_s")
+        if update.took is not None:
+            self.judge(name, update.took, limit)
+        elif update.at_least_s is not None and update.at_least_s > limit.value:
+            self.judge(name, Span(update.at_least_s, update.at_least_s,
+                                  "lower bound: not there by a CP reading begun this long after the change"), limit)
+        else:
+            allure.dynamic.parameter(name, f"FAIL not within the wait ({limit.name}: {limit.origin})", excluded=True)
+            self.failures.append(f"{name}: the CP did not get there within the wait, longer than "
+                                 f"{limit.value:g} {limit.unit}; limits from: {limit.name}: {limit.origin}")
+
+    def label_ambiguities(self) -> None:
         for key, ambiguity_id in (("user_power", "user_power_to_current"),
                                   ("user_power_reason", "user_power_limit_reason"), ("tie", "limit_reason_tie")):
             if self.readings.get(key):
@@ -239,46 +255,69 @@ class Session:
     async def start(self) -> None:
         """Every settable limit at its maximum, EV in C drawing above it, contactor closed."""
         for path in ALL_PATHS:
-            await path.impose(self.charger, MAX_A)
+            await path.impose(self.rig, MAX_A)
             self.commanded[path.system_field] = MAX_A
         # A reading averages the last completed update period: it may be two periods old.
         self.analyzer_lag_s = 2 * self.analyzer.update_rate_s
-        self.ev.set_load_current(EV_LOAD_A)
-        self.ev.set_cp_state("C")
-        await self.clock.wait_for_sync(self.ev.mains_present, bool, within_s=charging_deadline_s(self.bench),
-                                       what="contactor closed with the EV in C")
-        self.advertised.append(Advertised(self.clock.now(), MAX_A))
+        await self.rig.range_for(MAX_A)  # the most the PWM lets the EV draw (the load asks for more)
+        self.rig.ev.set_load_current(EV_LOAD_A)
+        await self.plug_in_seeing_the_pwm()
+        self.rig.ev.set_state("C")
+        await self.rig.clock.wait_for_sync(self.rig.ev.mains_present, bool, within_s=self.rig.charging_deadline_s,
+                                           what="contactor closed with the EV in C")
+        self.advertised.append(Advertised(self.rig.clock.now(), MAX_A))
 
-    async def change(self, settings: tuple[tuple[LimitPath, int], ...]) -> Bracket:
-        """Impose the limits, in order; when that happened on the EV simulator's clock."""
+    async def plug_in_seeing_the_pwm(self) -> None:
+        """EV to B until a CP reading wholly after the PWM appeared shows it: the EV reads the PWM
+        before it closes S2.  A once-a-second CP board's first frame after plug-in mixes the steady
+        line with the PWM (its duty reads high, and so would the current it seems to offer); a load
+        that follows the PWM through the rig must not start from it once the contactor closes.  What
+        the PWM advertises is the sweep's to judge: a charger that shows none here goes on to C."""
+        plugged, _ = self.rig.stamp(lambda: self.rig.ev.set_state("B"))
+        within = self.rig.limit("state_report_s").value
+        try:
+            edge = await self.rig.cp_edge(pwm_on, since=plugged, within_s=within, what="a PWM with the EV in B")
+            await self.rig.clock.wait_for_sync(
+                self.rig.ev.sample_cp,
+                lambda sample: self.rig.timing.window(sample).earliest >= edge.at.latest and pwm_on(sample.cp),
+                within_s=within, what="a whole CP reading of the PWM with the EV in B")
+        except WaitTimeout:
+            pass  # judged by the sweep: every step measures the duty the EV sees
+
+    async def change(self, settings: tuple[tuple[LimitPath, int], ...]) -> Instant:
+        """Impose the limits, in order; when that happened on the bench clock."""
         async def impose() -> None:
             for path, value in settings:
-                await path.impose(self.charger, value)
+                await path.impose(self.rig, value)
                 self.commanded[path.system_field] = value
-        applied, _ = await astamp(self.ev, impose)
+        applied, _ = await self.rig.astamp(impose)
         return applied
 
-    async def cp_settles_on(self, amps: int, changed: Bracket) -> tuple[CpMeasurement, PwmUpdate]:
+    async def cp_settles_on(self, amps: int, changed: Instant) -> PwmUpdate:
         """Poll the CP until its duty advertises ``amps`` (see :meth:`cp_reaches`)."""
-        expected, tolerance = iec61851.duty_percent_for_current(amps), self.limit("duty_tolerance_pct")
+        expected = iec61851.duty_percent_for_current(amps)
+        tolerance = self.rig.limit("duty_tolerance_pct").value
         return await self.cp_reaches(lambda m: abs(m.duty_percent - expected) <= tolerance,
                                      f"CP duty advertising {amps} A", changed)
 
-    async def cp_reaches(self, predicate: Callable[[CpMeasurement], bool], what: str,
-                         changed: Bracket) -> tuple[CpMeasurement, PwmUpdate]:
-        """Poll the CP as fast as the link allows until ``predicate``: that measurement and when it
-        changed after ``changed`` (EV simulator clock, bracketed, so a stalled bench never makes a
-        charger late); or the last measurement and no time once ``pwm_update_s`` is over."""
+    async def cp_reaches(self, predicate: Callable[[CpMeasurement], bool], what: str, changed: Instant) -> PwmUpdate:
+        """Poll the CP as fast as the meter allows until ``predicate``, for twice ``pwm_update_s`` and a
+        second (a late PWM is measured with its margin, not timed out): that reading and when it changed
+        after ``changed``.  If it never does: a last reading and the lower bound of the delay it gives."""
+        wait_s = 2 * self.rig.limit("pwm_update_s").value + 1.0
         try:
-            edge = await wait_edge(self.bench, self.ev, self.ev.measure_cp, predicate, since=changed,
-                                   within_s=self.limit("pwm_update_s"), what=what)
+            edge = await self.rig.cp_edge(predicate, since=changed, within_s=wait_s, what=what)
         except WaitTimeout:
-            return self.ev.measure_cp(), PwmUpdate(None, None)
-        return edge.value, PwmUpdate(*edge.at.delay_since(changed))
+            at, sample = self.rig.stamp(self.rig.ev.sample_cp)
+            if predicate(sample.cp):  # just after the wait: no earlier reading to bound it by
+                return PwmUpdate(sample.cp, None, None)
+            return PwmUpdate(sample.cp, None, None, self.rig.timing.window(sample).earliest - changed.latest)
+        return PwmUpdate(edge.value, self.rig.timing.polled(edge, changed, "the CP line"), edge.at)
 
-    def advertising(self, amps: float) -> None:
-        """Note that the CP was seen advertising the limit ``amps`` (0: no current) from now on."""
-        self.advertised.append(Advertised(self.clock.now(), amps))
+    def advertising(self, amps: float, seen: Instant | None = None) -> None:
+        """Note that the CP was seen advertising the limit ``amps`` (0: no current) from ``seen`` on
+        (its latest: the EV's reaction time runs from no earlier than that), else from now."""
+        self.advertised.append(Advertised(self.rig.clock.now() if seen is None else seen.latest, amps))
 
     def mains_current_a(self) -> float:
         """The analyzer's current: NAN/INF raise in the driver, a reading is never made up."""
@@ -287,10 +326,10 @@ class Session:
     async def follows_down_to(self, amps: float, allowance_a: float, advertised_at: float) -> float:
         """The analyzer's current once it is within ``amps`` + allowance, or the last reading after the
         EV's reaction time (from ``advertised_at``) and the analyzer's lag have passed."""
-        remaining = max(0.0, advertised_at + self.follow.value + self.analyzer_lag_s - self.clock.now())
+        remaining = max(0.0, advertised_at + self.follow.value + self.analyzer_lag_s - self.rig.clock.now())
         try:
-            return await self.clock.wait_for_sync(self.mains_current_a, lambda drawn: drawn <= amps + allowance_a,
-                                                  within_s=remaining, what=f"analyzer current down to {amps} A")
+            return await self.rig.clock.wait_for_sync(self.mains_current_a, lambda drawn: drawn <= amps + allowance_a,
+                                                      within_s=remaining, what=f"analyzer current down to {amps} A")
         except WaitTimeout:
             return self.mains_current_a()
 
@@ -304,7 +343,7 @@ def measurement_allowance_a(amps: int, tolerance_pct: float) -> float:
 
 def allowance_origin(s: Session, allowance: float) -> str:
     """Why the analyzer may read a little above a limit: the EV's reading of a duty within tolerance."""
-    return (f"field-facts §3: an EV reads duty x 0.6; a duty within ±{s.limit('duty_tolerance_pct'):g} % "
+    return (f"field-facts §3: an EV reads duty x 0.6; a duty within ±{s.rig.limit('duty_tolerance_pct').value:g} % "
             f"reads up to +{allowance:.2f} A")
 
 
@@ -314,7 +353,7 @@ def follow_origin(s: Session) -> str:
 
 
 async def run_step(s: Session, step: Step, tag: str) -> None:
-    amps, tolerance = step.amps, s.limit("duty_tolerance_pct")
+    amps, tolerance = step.amps, s.rig.limit("duty_tolerance_pct").value
     expected_duty = iec61851.duty_percent_for_current(amps)
     name = f"{tag} {amps:02d}A"
     row: dict[str, Any] = {"current_a": amps, "expected_duty_pct": round(expected_duty, 3)}
@@ -323,23 +362,26 @@ async def run_step(s: Session, step: Step, tag: str) -> None:
     # The change, then the PWM: it must advertise the lowest limit within pwm_update_s.
     changed = await s.change(step.settings)
     assert min(s.commanded.values()) == amps, f"test plan error: {s.commanded} does not bind at {amps} A"
-    cp, took = await s.cp_settles_on(amps, changed)
-    s.advertising(amps)
+    update = await s.cp_settles_on(amps, changed)
+    cp, took = update.cp, update.took
+    s.advertising(amps, update.seen)
     row.update(measured_duty_pct=cp.duty_percent, frequency_hz=cp.frequency_hz,
-               pwm_update_min_s=took.shortest_s, pwm_update_max_s=took.longest_s)
+               pwm_update_min_s=None if took is None else round(took.low, 4),
+               pwm_update_max_s=None if took is None else round(took.high, 4),
+               pwm_update_at_least_s=update.at_least_s)
     s.points.append(PwmPoint(amps, expected_duty, cp.duty_percent, tolerance))
-    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.origin('duty_tolerance_pct')}"
+    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.rig.limit('duty_tolerance_pct').origin}"
     s.check(Measurement(f"{name} CP duty", "%", nominal=round(expected_duty, 3), tolerance=tolerance,
                         origin=duty_origin), cp.duty_percent)
-    s.check(Measurement(f"{name} CP frequency", "Hz", low=s.limit("frequency_min_hz"),
-                        high=s.limit("frequency_max_hz"), origin=s.origin("frequency_min_hz")), cp.frequency_hz)
-    s.check(Measurement(f"{name} PWM update time (shortest possible)", "s", low=0.0, high=s.limit("pwm_update_s"),
-                        origin=s.origin("pwm_update_s")), took.shortest_s)
+    low_hz, high_hz = s.rig.limit("frequency_min_hz"), s.rig.limit("frequency_max_hz")
+    s.check(Measurement(f"{name} CP frequency", "Hz", low=low_hz.value, high=high_hz.value, origin=low_hz.origin),
+            cp.frequency_hz)
+    s.check_update(f"{name} PWM update time", update)
 
     # The charger's own account, read at once once the PWM has settled (three requests in flight).
-    info, currents, pwm_reply = await asyncio.gather(s.charger.call("Charger_info.Get"),
-                                                     s.charger.call("System_currents.Get"),
-                                                     s.charger.call("Pwm_value.Get"))
+    info, currents, pwm_reply = await asyncio.gather(s.rig.charger.call("Charger_info.Get"),
+                                                     s.rig.charger.call("System_currents.Get"),
+                                                     s.rig.charger.call("Pwm_value.Get"))
 
     # 6.5: the current the PWM was calculated at, and why.
     reason = info.get("current_limit_reason")
@@ -405,7 +447,7 @@ async def run_step(s: Session, step: Step, tag: str) -> None:
 async def ev_followed_the_last_limit(s: Session, tag: str) -> None:
     """End of a sweep: the current comes down to the last limit within the EV's reaction time."""
     last = s.advertised[-1]
-    allowance = measurement_allowance_a(MIN_A, s.limit("duty_tolerance_pct"))
+    allowance = measurement_allowance_a(MIN_A, s.rig.limit("duty_tolerance_pct").value)
     drawn = await s.follows_down_to(last.amps, allowance, last.at)
     s.rows.append({"current_a": last.amps, "analyzer_current_a": drawn, "note": "after the EV reaction time"})
     s.check(Measurement(f"{tag} analyzer current after the EV reaction time at {last.amps:g} A", "A",
@@ -426,14 +468,14 @@ def attach_sweep(s: Session, title: str) -> None:
 
 
 @pytest.fixture
-def session(ev: EvSimulator, bench: Bench, charger: ChargerClient, analyzer: PowerAnalyzer) -> Session:
-    """A charging session on the safe bench (conftest ``ev``) with the shared analyzer setup."""
-    return Session(bench, charger, ev, analyzer)
+def session(rig: Rig) -> Session:
+    """A charging session on the rig (a bench in the safe state, the analyzer set up)."""
+    return Session(rig)
 
 
 # --- the tests ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("sweep", SWEEPS, ids=lambda sweep: sweep.id)
-async def test_pwm_advertises_the_lowest_limit(session: Session, sweep: Sweep, request: pytest.FixtureRequest) -> None:
+async def test_pwm_advertises_the_lowest_limit(session: Session, sweep: Sweep) -> None:
     for label in (*sweep.labels, "IEC 61851-1 A PWM", "6.5 Charger_info.Get", "6.12 Pwm_value.Get",
                   "6.20 System_currents.Get"):
         cover(label)
@@ -447,7 +489,7 @@ async def test_pwm_advertises_the_lowest_limit(session: Session, sweep: Sweep, r
             await ev_followed_the_last_limit(session, sweep.id)
     finally:
         attach_sweep(session, f"PWM mapping through {sweep.id}")
-        session.label_ambiguities(request)
+        session.label_ambiguities()
     session.verdict()
 
 
@@ -459,27 +501,27 @@ async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> Non
     cover("IEC 61851-1 A PWM")
     s = session
     await s.start()
-    tolerance = s.limit("duty_tolerance_pct")
-    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.origin('duty_tolerance_pct')}"
-    cp, _ = await s.cp_settles_on(MIN_A, await s.change(((DYNAMIC, MIN_A),)))
-    s.advertising(MIN_A)
+    tolerance = s.rig.limit("duty_tolerance_pct").value
+    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.rig.limit('duty_tolerance_pct').origin}"
+    first = await s.cp_settles_on(MIN_A, await s.change(((DYNAMIC, MIN_A),)))
+    cp = first.cp
+    s.advertising(MIN_A, first.seen)
     s.check(Measurement("dynamic 6 A first: CP duty", "%", nominal=round(iec61851.duty_percent_for_current(MIN_A), 3),
                         tolerance=tolerance, origin=duty_origin), cp.duty_percent)
 
     changed = await s.change(((DYNAMIC, 0),))
-    cp, took = await s.cp_reaches(lambda m: iec61851.current_for_duty_percent(m.duty_percent) is None,
-                                  "CP advertising no current", changed)
-    s.advertising(0.0)
+    update = await s.cp_reaches(lambda m: iec61851.current_for_duty_percent(m.duty_percent) is None,
+                                "CP advertising no current", changed)
+    cp = update.cp
+    s.advertising(0.0, update.seen)
     advertised = iec61851.current_for_duty_percent(cp.duty_percent)
     s.check(Measurement("dynamic 0 A: current the CP duty advertises", "A", high=0.0,
                         origin="field-facts §3: an EV reads no current from < 8 % or 100 % (DC) duty"),
             0.0 if advertised is None else advertised)
-    s.check(Measurement("dynamic 0 A: PWM update time (shortest possible)", "s", low=0.0,
-                        high=s.limit("pwm_update_s"), origin=s.origin("pwm_update_s")), took.shortest_s)
-    info, pwm_reply = await asyncio.gather(s.charger.call("Charger_info.Get"), s.charger.call("Pwm_value.Get"))
-    ambiguity("dynamic_current_zero_state",
-                           f"{info.get('charger_state')}/{info.get('extended_charger_state')}, "
-                           f"paused={info.get('charger_is_paused')}")
+    s.check_update("dynamic 0 A: PWM update time", update)
+    info, pwm_reply = await asyncio.gather(s.rig.charger.call("Charger_info.Get"), s.rig.charger.call("Pwm_value.Get"))
+    ambiguity("dynamic_current_zero_state", f"{info.get('charger_state')}/{info.get('extended_charger_state')}, "
+                                            f"paused={info.get('charger_is_paused')}")
     pwm_value = pwm_reply.get("pwm_value")
     if pwm_on(cp):  # still switching (at a duty that advertises nothing): the value is that duty
         s.check(Measurement("dynamic 0 A: Pwm_value vs measured duty", "1", nominal=round(cp.duty_percent / 100.0, 5),

@@ -72,9 +72,11 @@ async def _cp_edge(rig: Rig, since: Instant, condition: Callable[[CpMeasurement]
     try:
         edge = await rig.cp_edge(condition, since=since, within_s=2 * update.value + 1.0, what=what)
     except WaitTimeout as timeout:
-        _late(rig, name, update, since, _cp_not_yet(rig, condition), timeout)
-    rig.judge(name, rig.timing.polled(edge, since, "the CP line"), update, "max")
-    return edge
+        late = timeout  # judged below, outside the handler: the verdict is the charger's, not the wait's
+    else:
+        rig.judge(name, rig.timing.polled(edge, since, "the CP line"), update, "max")
+        return edge
+    _late(rig, name, update, since, _cp_not_yet(rig, condition), late)
 
 
 def _steady_high(cp: CpMeasurement) -> bool:
@@ -96,19 +98,19 @@ async def _time_contactor(rig: Rig, stimulus: Callable[[], object], *, closed_af
     applied: list[Instant] = []
 
     async def stamped() -> None:
-        at, result = await rig.astamp(stimulus)  # type: ignore[arg-type]
+        at, _ = await rig.astamp(stimulus)  # type: ignore[arg-type]
         applied.append(at)
-        del result
 
     try:
         return await rig.time_contactor(stamped, closed_after=closed_after, rearm=rearm, what=what,
                                         within_s=2 * limit.value + 1.0 if within_s is None else within_s)
     except WaitTimeout as timeout:
-        since = (late_since() if late_since is not None else None) or (applied[0] if applied else None)
-        if since is None:
-            raise
-        at, present = rig.stamp(rig.ev.mains_present)
-        _late(rig, what, limit, since, None if present == closed_after else at, timeout)
+        late = timeout  # judged below, outside the handler
+    since = (late_since() if late_since is not None else None) or (applied[0] if applied else None)
+    if since is None:
+        raise late
+    at, present = rig.stamp(rig.ev.mains_present)
+    _late(rig, what, limit, since, None if present == closed_after else at, late)
 
 
 # --- 6.1 Charge.Start and the headless key ------------------------------------------------------------
@@ -208,7 +210,7 @@ async def test_6_27_pause_with_ev_staying_in_c_opens_under_load_after_grace(rig:
 
     grace, within = rig.limit("pause_open_min_s"), rig.limit("pause_open_max_s")
     timing = await _time_contactor(rig, pause, closed_after=False, rearm="C", limit=within,
-                                   within_s=within.value + 1.0, what="pause_open_delay_within",
+                                   within_s=within.value + 1.0, what="contactor_open_delay_paused_EV_in_C",
                                    late_since=lambda: pwm_off[0].at if pwm_off else None)
     removed = pwm_off[0].at
     rig.check_contactor(timing, grace, "min", since=removed, name="pause_open_delay_not_before")
@@ -244,8 +246,10 @@ async def test_4_charger_locked_refuses_remote_start_until_unlocked(rig: Rig, tr
     await rig.range_for(DEFAULT_LOAD_A)
     rig.ev.set_load_current(DEFAULT_LOAD_A)
     rig.ev.set_state("C")
-    await rig.wait(lambda o: o.extended == "LOCKED", within_s=rig.limit("state_report_s").value,
-                   what="LOCKED with the EV in C")
+    plugged = await rig.wait(lambda o: o.extended == "LOCKED" or o.pwm_on or o.mains_present,
+                             within_s=rig.limit("state_report_s").value, what="LOCKED with the EV in C")
+    assert plugged.extended == "LOCKED" and not plugged.pwm_on and not plugged.mains_present, (
+        f"charger_locked true, EV in C: the charger must show LOCKED, no PWM, contactor open; seen {plugged}")
     try:
         answer = await rig.charger.call("Charge.Start")
         reading = f"Charge.Start while locked answered {answer!r}"
