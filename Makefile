@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install clean mutation
+.PHONY: conformance report selftest install clean mutation timing-kills
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ selftest: $(VENV)/.installed
 ## baseline, near-limit run, every hunt; kill table and boundary pairs in reports/out/.  [helper D]
 mutation: $(VENV)/.installed
 	$(PY) -m tests.mutation
+
+## The near-limit timing defects on the benches with no instrument timer: killed, or inconclusive and why
+## (reports/out/timing-kills-*.md): the polling-only box, and the composite bench's 1 s CP board.
+timing-kills: $(VENV)/.installed
+	$(PY) -m tests.mutation.timing_kills --bench benches/virtual-no-timers.toml
+	$(PY) -m tests.mutation.timing_kills --bench benches/virtual-composite.toml
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

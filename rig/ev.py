@@ -33,6 +33,10 @@ class RoleMissing(pytest.skip.Exception):  # type: ignore[misc,name-defined]
 RoleMissing.__module__ = "builtins"  # reported as 'RoleMissing: …', like pytest's own Skipped
 
 
+PLAUSIBLE_PWM_HZ = (900.0, 1100.0)
+"""A CP reading whose frequency lies outside this is a mix of PWM and steady line (IEC: 980-1020 Hz)."""
+
+
 def pwm_on(cp: CpMeasurement) -> bool:
     """The CP line switches (x2 sub-state): a PWM is present."""
     return cp.frequency_hz > 0 and 0.0 < cp.duty_percent < 100.0
@@ -159,6 +163,10 @@ class EvSide:
             self._last_window = sample.window
             advertised = advertised_a(sample.cp)
             target = min(self.requested_a, advertised) if advertised is not None else 0.0
+            if advertised is not None and not PLAUSIBLE_PWM_HZ[0] <= sample.cp.frequency_hz <= PLAUSIBLE_PWM_HZ[1]:
+                # A reading that mixes two conditions (a once-a-second board's frame straddling the PWM's
+                # start or end): its duty means nothing, so never draw more than before on its word.
+                target = min(target, self._set_a or 0.0)
         if target != self._set_a:
             self._roles.get("ev_load").set_load_current(target)
             self._set_a = target

@@ -7,11 +7,10 @@ advertises (keeping it within the PWM is the rig's job, not the instrument's).
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pyvisa import constants
@@ -26,12 +25,10 @@ from simulator.physics.control_pilot import PilotMode
 from simulator.physics.ev_load import EvLoad as EvLoadPhysics
 from simulator.physics.model import PhysicalModel
 from simulator.twins.ac_load import AcLoadTwin
-from tests.twin_loop import twin_on_loopback
+from tests.scpi_twins import ManualClock, Script, driver_on_twin, scripted_instrument, wait_until
 
 NO_ERROR = '0,"No error"'
 ERR = ":SYST:ERR?"
-Script = list[tuple[str, Any]]
-T = TypeVar("T")
 
 
 def ok(command: str) -> Script:
@@ -39,25 +36,8 @@ def ok(command: str) -> Script:
     return [(command, None), (ERR, NO_ERROR)]
 
 
-@contextmanager
-def scripted(script: Script, **kwargs: Any) -> Iterator[Chroma63800Load]:
-    transport = ScriptedTransport(script)
-    with Chroma63800Load(transport, **kwargs) as load:
-        yield load
-    transport.assert_done()
-    assert transport.closed
-
-
-def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 3.0) -> T:
-    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        seen = probe()
-        if predicate(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
-        time.sleep(0.002)
+def scripted(script: Script, **kwargs: Any) -> AbstractContextManager[Chroma63800Load]:
+    return scripted_instrument(Chroma63800Load, script, **kwargs)
 
 
 # --- declarations ------------------------------------------------------------------------------
@@ -183,21 +163,6 @@ def test_follows_pwm_decides_whether_the_advertised_current_caps_the_load(follow
 
 
 # --- the twin, line by line -----------------------------------------------------------------
-class ManualClock:
-    """Device time that moves only when the test says so."""
-
-    time_scale = 1.0
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def to_wall(self, device_seconds: float) -> float:
-        return device_seconds
-
-
 @pytest.fixture
 def manual() -> tuple[ManualClock, PhysicalModel, AcLoadTwin]:
     clock = ManualClock()
@@ -278,12 +243,8 @@ def loopback_twin() -> Iterator[Loopback]:
     model = PhysicalModel(DeviceClock(time_scale=20))
     model.load.follows_pwm = False  # a composite bench: the AC load is a plain electronic load
     twin = AcLoadTwin(model)
-    with twin_on_loopback(twin) as (port, _loop):
-        load = Chroma63800Load.from_resource({"resource": f"TCPIP::127.0.0.1::{port}::SOCKET", "timeout_s": 2.0})
-        try:
-            yield Loopback(model, twin, load)
-        finally:
-            load.close()
+    with driver_on_twin(twin, Chroma63800Load.from_resource) as load:
+        yield Loopback(model, twin, load)
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ line, and the real driver against the twin over loopback on a shared physical mo
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pyvisa import constants
@@ -20,11 +19,9 @@ from instruments.roles import ROLE_FEATURES, TIMERS, ResidualCurrentSource
 from simulator.clock import DeviceClock
 from simulator.physics.model import PhysicalModel
 from simulator.twins.residual_source import IDENTITY, ResidualSourceTwin
-from tests.twin_loop import twin_on_loopback
+from tests.scpi_twins import ManualClock, Script, driver_on_twin, scripted_instrument, wait_until
 
 NO_ERROR = '0,"No Error"'  # as a 5522A answers an empty queue
-Script = list[tuple[str, Any]]
-T = TypeVar("T")
 
 
 def ok(command: str) -> Script:
@@ -32,25 +29,8 @@ def ok(command: str) -> Script:
     return [(command, None), ("ERR?", NO_ERROR)]
 
 
-@contextmanager
-def scripted(script: Script, **kwargs: Any) -> Iterator[Fluke5522aResidualSource]:
-    transport = ScriptedTransport(script)
-    with Fluke5522aResidualSource(transport, **kwargs) as source:
-        yield source
-    transport.assert_done()
-    assert transport.closed
-
-
-def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 3.0) -> T:
-    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        seen = probe()
-        if predicate(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
-        time.sleep(0.002)
+def scripted(script: Script, **kwargs: Any) -> AbstractContextManager[Fluke5522aResidualSource]:
+    return scripted_instrument(Fluke5522aResidualSource, script, **kwargs)
 
 
 # --- declarations ------------------------------------------------------------------------------
@@ -135,16 +115,6 @@ def test_nonsense_ac_frequency_is_refused(frequency: float) -> None:
 
 
 # --- the twin, line by line -----------------------------------------------------------------
-class ManualClock:
-    """Device time that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def manual() -> tuple[PhysicalModel, ResidualSourceTwin]:
     model = PhysicalModel(ManualClock())  # type: ignore[arg-type]  # only now() is used
@@ -214,13 +184,8 @@ class Loopback:
 def loopback_twin() -> Iterator[Loopback]:
     model = PhysicalModel(DeviceClock(time_scale=20))
     twin = ResidualSourceTwin(model)
-    with twin_on_loopback(twin) as (port, _loop):
-        source = Fluke5522aResidualSource.from_resource(
-            {"resource": f"TCPIP::127.0.0.1::{port}::SOCKET", "timeout_s": 2.0, "ac_frequency_hz": 50})
-        try:
-            yield Loopback(model, twin, source)
-        finally:
-            source.close()
+    with driver_on_twin(twin, Fluke5522aResidualSource.from_resource, ac_frequency_hz=50) as source:
+        yield Loopback(model, twin, source)
 
 
 @pytest.fixture

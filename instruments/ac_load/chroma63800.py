@@ -37,14 +37,14 @@ import pyvisa
 import pyvisa.errors
 
 from instruments.power_analyzer.scpi import (
-    InstrumentConnectionError,
     ScpiInstrument,
     Transport,
     control,
     measurement,
     parse_number,
 )
-from instruments.power_analyzer.wt300 import Identification, _disable_nagle
+from instruments.power_analyzer.wt300 import Identification
+from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
 
 ON_OFF = {True: ("ON", "1"), False: ("OFF", "0")}
 # [M] p. 8-13: the setting takes the name or its number; the query answers the name (RLCPOW for RLCP).
@@ -105,30 +105,13 @@ class Chroma63800Load(ScpiInstrument):
     @classmethod
     def open(cls, resource: str, timeout_s: float = 2.0, visa_library: str = "@py",
              **kwargs: Any) -> Chroma63800Load:
-        """Open ``resource`` through pyvisa as :meth:`PowerAnalyzer.open` does: terminations for
-        raw sockets and serial lines ([D] uses ``\\n`` both ways; without them pyvisa-py waits for
-        an END that never comes), Nagle off on sockets, a timeout on every read; then clear the
-        error queue so every error reported belongs to this session."""
-        try:
-            manager = pyvisa.ResourceManager(visa_library)
-            visa = manager.open_resource(resource, open_timeout=int(timeout_s * 1000))
-        except Exception as error:  # noqa: BLE001 - pyvisa-py raises a bare Exception on connect timeout
-            raise InstrumentConnectionError(f"cannot open {resource}: {error}") from error
-        visa.timeout = timeout_s * 1000.0
-        upper = resource.upper()
-        socket = upper.startswith("TCPIP") and upper.endswith("::SOCKET")
-        if upper.startswith("ASRL") or socket:
-            visa.read_termination = "\n"
-            visa.write_termination = "\n"
-        if socket:
-            _disable_nagle(visa)
+        """Open ``resource`` through pyvisa (:func:`instruments.visa.open_visa_resource`):
+        terminations for raw sockets and serial lines ([D] uses ``\\n`` both ways; without them
+        pyvisa-py waits for an END that never comes), Nagle off on sockets, a timeout on every
+        read; then clear the error queue so every error reported belongs to this session."""
+        manager, visa = open_visa_resource(resource, timeout_s, visa_library)
         load = cls(visa, name=f"AC load {resource}", resource_manager=manager, **kwargs)
-        try:
-            load.write(CLEAR_STATUS)
-        except BaseException:
-            load.close()
-            raise
-        return load
+        return close_on_failure(load, lambda opened: opened.write(CLEAR_STATUS))
 
     @classmethod
     def from_resource(cls, settings: dict[str, Any]) -> Chroma63800Load:
@@ -181,12 +164,8 @@ class Chroma63800Load(ScpiInstrument):
 
     def close(self) -> None:
         super().close()
-        if self._resource_manager is not None:
-            try:
-                self._resource_manager.close()
-            except self.connection_errors:
-                pass
-            self._resource_manager = None
+        close_resource_manager(self._resource_manager, self.connection_errors)
+        self._resource_manager = None
 
     def __enter__(self) -> Chroma63800Load:
         return self

@@ -1,8 +1,9 @@
-"""What a suite may ask of an EV simulator / CP load, independent of the model on the bench.
+"""The EV simulator box's full interface, its errors and the CP measurement record.
 
-Commercial EV simulators share no remote protocol (field-facts §7), so suites talk to this small
-Protocol and each instrument model gets one adapter. Keeping it small keeps every adapter honest:
-a suite that needs more than this is asking for something a bench may not be able to do.
+Suites do not call this Protocol: they reach the EV side through the roles of
+:mod:`instruments.roles` (CP control, EV load, residual current, CP measurement, mains sense), which
+an adapter of any instrument model implements only as far as the instrument really can.  This
+Protocol stays the command set of our own box (COMMANDS.md), whose adapter plays all five roles.
 """
 from __future__ import annotations
 

@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import math
 import re
-import socket as socket_module
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pyvisa
-import pyvisa.constants
 import pyvisa.errors
 
 from instruments.power_analyzer.scpi import (
-    InstrumentConnectionError,
     ScpiInstrument,
     Transport,
     UnexpectedReply,
@@ -44,6 +41,8 @@ from instruments.power_analyzer.scpi import (
     parse_number,
     short_form,
 )
+from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
+from instruments.visa import resource_kind as resource_kind  # re-exported: wt300.resource_kind is public
 
 VOLTAGE_RANGES_V = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
 
@@ -193,27 +192,6 @@ def _short_header(header: str) -> str:
     return ":" + ":".join(short_form(node) for node in header.lstrip(":").split(":"))
 
 
-def resource_kind(resource: str) -> str:
-    """What kind of VISA resource ``resource`` names: ``socket`` (raw TCP), ``serial`` (ASRL,
-    pyserial URLs included), ``vxi11`` (``TCPIP[n]::host[::device]::INSTR``), ``hislip``,
-    ``usb``, ``gpib`` or ``other``. Only ``socket`` and ``serial`` carry no END of their own."""
-    upper = resource.strip().upper()
-    if upper.startswith("ASRL"):
-        return "serial"
-    if upper.startswith("TCPIP"):
-        if upper.endswith("::SOCKET"):
-            return "socket"
-        if "::HISLIP" in upper:
-            return "hislip"
-        if upper.endswith("::INSTR"):
-            return "vxi11"
-    if upper.startswith("USB"):
-        return "usb"
-    if upper.startswith("GPIB"):
-        return "gpib"
-    return "other"
-
-
 def canonical_item(function: str) -> str:
     """``lambda``/``LAMB``/``LAMBda`` → ``LAMBda``; ``ValueError`` for an unknown function."""
     for mnemonic in ITEM_FIELDS:
@@ -304,29 +282,6 @@ def _hms_to_timer(reply: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _disable_nagle(visa: Any) -> bool:
-    """Turn Nagle off on a raw socket, as NI-VISA does by default (VI_ATTR_TCPIP_NODELAY = true).
-
-    pyvisa-py leaves Nagle on, so a set command followed by the error-queue query waits out the
-    peer's delayed ACK (~40 ms each), and some instruments' LAN firmware mishandles the coalesced
-    segments (nominal-io/instro#156). pyvisa-py 0.8 wires the attribute's setter to a stub that
-    raises UnknownAttribute, hence the fallback to its session's socket. Best effort: False if
-    neither route exists (the link still works, only slower).
-    """
-    try:
-        visa.set_visa_attribute(pyvisa.constants.ResourceAttribute.tcpip_nodelay, pyvisa.constants.VI_TRUE)
-        return True
-    except Exception:  # noqa: BLE001 - any refusal just means "try the socket itself"
-        pass
-    sessions = getattr(getattr(visa, "visalib", None), "sessions", None)
-    session = sessions.get(getattr(visa, "session", None)) if isinstance(sessions, dict) else None
-    sock = getattr(session, "interface", None)
-    if isinstance(sock, socket_module.socket):
-        sock.setsockopt(socket_module.IPPROTO_TCP, socket_module.TCP_NODELAY, 1)
-        return True
-    return False
-
-
 class PowerAnalyzer(ScpiInstrument):
     """WT300E-series power analyzer. Build with :meth:`open` (VISA), :meth:`from_resource` (a
     profile's ``[power_analyzer]`` table) or from any transport.
@@ -385,36 +340,21 @@ class PowerAnalyzer(ScpiInstrument):
     def open(cls, resource: str, timeout_s: float = 2.0, visa_library: str = "@py", *,
              rate_command: str | None = None, external_sensor_mv_per_a: float | None = None,
              external_sensor_option: str = "EX1", **kwargs: Any) -> PowerAnalyzer:
-        """Open ``resource`` through pyvisa and :meth:`initialise` it.
-
-        Raw sockets (``TCPIP::host::port::SOCKET``) and serial lines (``ASRL…``, pyserial URLs
-        included) get ``\\n`` terminations (without them pyvisa-py waits for an END that never
-        comes, field-facts §7); raw sockets also get Nagle off. VXI-11 (``TCPIP::host::INSTR``),
-        USB and GPIB carry END themselves and are left alone. Every read gets ``timeout_s``.
+        """Open ``resource`` through pyvisa (:func:`instruments.visa.open_visa_resource`: ``\\n``
+        terminations on raw sockets and serial lines, Nagle off on sockets, ``timeout_s`` on every
+        read) and :meth:`initialise` it.
         With ``external_sensor_mv_per_a`` the external sensor input is selected (:meth:`use_external_sensor`).
         """
-        try:
-            manager = pyvisa.ResourceManager(visa_library)
-            visa = manager.open_resource(resource, open_timeout=int(timeout_s * 1000))
-        except Exception as error:  # noqa: BLE001 - pyvisa-py raises a bare Exception on connect timeout
-            raise InstrumentConnectionError(f"cannot open {resource}: {error}") from error
-        visa.timeout = timeout_s * 1000.0  # pyvisa counts milliseconds
-        kind = resource_kind(resource)
-        if kind in ("socket", "serial"):
-            visa.read_termination = "\n"
-            visa.write_termination = "\n"
-        if kind == "socket":
-            _disable_nagle(visa)
+        manager, visa = open_visa_resource(resource, timeout_s, visa_library)
         analyzer = cls(visa, name=f"power analyzer {resource}", resource_manager=manager,
                        rate_command=rate_command, **kwargs)
-        try:
-            analyzer.initialise()
+
+        def prepare(opened: PowerAnalyzer) -> None:
+            opened.initialise()
             if external_sensor_mv_per_a is not None:
-                analyzer.use_external_sensor(external_sensor_mv_per_a, external_sensor_option)
-        except BaseException:
-            analyzer.close()
-            raise
-        return analyzer
+                opened.use_external_sensor(external_sensor_mv_per_a, external_sensor_option)
+
+        return close_on_failure(analyzer, prepare)
 
     @classmethod
     def from_resource(cls, settings: dict[str, Any]) -> PowerAnalyzer:
@@ -607,12 +547,8 @@ class PowerAnalyzer(ScpiInstrument):
     # --- lifetime ------------------------------------------------------------------------------
     def close(self) -> None:
         super().close()
-        if self._resource_manager is not None:
-            try:
-                self._resource_manager.close()
-            except self.connection_errors:
-                pass
-            self._resource_manager = None
+        close_resource_manager(self._resource_manager, self.connection_errors)
+        self._resource_manager = None
 
     def __enter__(self) -> PowerAnalyzer:
         return self

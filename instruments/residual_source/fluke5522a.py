@@ -33,13 +33,13 @@ import pyvisa
 import pyvisa.errors
 
 from instruments.power_analyzer.scpi import (
-    InstrumentConnectionError,
     ScpiInstrument,
     Transport,
     format_number,
     measurement,
 )
-from instruments.power_analyzer.wt300 import Identification, _disable_nagle
+from instruments.power_analyzer.wt300 import Identification
+from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
 
 DEFAULT_AC_FREQUENCY_HZ = 50.0
 CLEAR_STATUS = "*CLS"
@@ -91,30 +91,14 @@ class Fluke5522aResidualSource(ScpiInstrument):
     @classmethod
     def open(cls, resource: str, timeout_s: float = 2.0, visa_library: str = "@py",
              **kwargs: Any) -> Fluke5522aResidualSource:
-        """Open ``resource`` through pyvisa as :meth:`PowerAnalyzer.open` does (terminations for raw
-        sockets and serial lines, Nagle off on sockets, a timeout on every read), then clear the
+        """Open ``resource`` through pyvisa (:func:`instruments.visa.open_visa_resource`: ``\\n``
+        terminations for raw sockets and serial lines, Nagle off on sockets, a timeout on every
+        read; the 5522A ends RS-232 replies with CR LF, and ``strip()`` drops the CR), then clear the
         error queue so every error reported belongs to this session.  The output is left as found:
         forcing standby is the strategy's job (:meth:`residual_safe`)."""
-        try:
-            manager = pyvisa.ResourceManager(visa_library)
-            visa = manager.open_resource(resource, open_timeout=int(timeout_s * 1000))
-        except Exception as error:  # noqa: BLE001 - pyvisa-py raises a bare Exception on connect timeout
-            raise InstrumentConnectionError(f"cannot open {resource}: {error}") from error
-        visa.timeout = timeout_s * 1000.0
-        upper = resource.upper()
-        socket = upper.startswith("TCPIP") and upper.endswith("::SOCKET")
-        if upper.startswith("ASRL") or socket:
-            visa.read_termination = "\n"  # the 5522A ends RS-232 replies with CR LF; strip() drops the CR
-            visa.write_termination = "\n"
-        if socket:
-            _disable_nagle(visa)
+        manager, visa = open_visa_resource(resource, timeout_s, visa_library)
         source = cls(visa, name=f"calibrator {resource}", resource_manager=manager, **kwargs)
-        try:
-            source.write(CLEAR_STATUS)
-        except BaseException:
-            source.close()
-            raise
-        return source
+        return close_on_failure(source, lambda opened: opened.write(CLEAR_STATUS))
 
     @classmethod
     def from_resource(cls, settings: dict[str, Any]) -> Fluke5522aResidualSource:
@@ -152,12 +136,8 @@ class Fluke5522aResidualSource(ScpiInstrument):
 
     def close(self) -> None:
         super().close()
-        if self._resource_manager is not None:
-            try:
-                self._resource_manager.close()
-            except self.connection_errors:
-                pass
-            self._resource_manager = None
+        close_resource_manager(self._resource_manager, self.connection_errors)
+        self._resource_manager = None
 
     def __enter__(self) -> Fluke5522aResidualSource:
         return self

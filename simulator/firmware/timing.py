@@ -19,7 +19,7 @@ class FirmwareTiming:
     contactor_open_s: float = 0.02     # state B/A seen -> coil released (IEC limit 100 ms, less 20 ms debounce, 20 ms mechanics)
     fault_open_s: float | None = None  # CP fault seen -> coil released (None: as contactor_open_s)
     pwm_update_s: float = 0.20         # new current limit -> new duty (IEC limit 5 s)
-    pause_open_s: float = 6.0          # PWM removed, EV still in C -> open under load (IEC >= 6 s)
+    pause_open_s: float = 6.5          # PWM removed, EV still in C -> open under load (IEC >= 6 s; 6.15 s near-limit)
     fault_hold_s: float = 1.0          # state F held (>= 300 ms, field-facts §4) before the charger retries
     reboot_s: float = 2.0              # Device.Reset: unreachable this long
     ota_s: float = 1.0                 # Ota.Verify: OTA state this long

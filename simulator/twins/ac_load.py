@@ -17,12 +17,11 @@ their product (the model's load is resistive).  Choices the manual leaves open a
 """
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.physics.model import PhysicalModel
+from simulator.twins.line_server import ScpiLineServer
 from simulator.twins.scpi_parser import (
     Call,
     CommandTree,
@@ -54,7 +53,7 @@ class _Settings:
     on: bool = False
 
 
-class AcLoadTwin:
+class AcLoadTwin(ScpiLineServer):
     """The 63800 twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket.
 
     Construction applies the power-up state to the model (load off: ``max_current_a`` 0), as
@@ -64,26 +63,16 @@ class AcLoadTwin:
     def __init__(self, model: PhysicalModel, model_number: str = DEFAULT_MODEL, serial: str = "VIRTUAL01") -> None:
         if model_number not in RATED_CURRENT_A:
             raise ValueError(f"unknown 63800 model {model_number!r}; known: {sorted(RATED_CURRENT_A)}")
+        super().__init__()
         self.model = model
         self.rated_current_a = RATED_CURRENT_A[model_number]
         self.identity = f"Chroma,{model_number},{serial},1.00"
         self.errors = ErrorQueue()
         self.settings = _Settings()
-        self._lock = threading.RLock()
-        self._server: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
         self.tree = self._build_tree()
         self._apply()
 
     # --- the instrument --------------------------------------------------------------------
-    def handle(self, line: str) -> str | None:
-        """One received line → the reply line (without terminator), or None (settings, errors)."""
-        line = line.strip()
-        if not line:
-            return None
-        with self._lock:
-            return self.tree.dispatch(line, self.errors)
-
     def drawn_current_a(self) -> float:
         """What the instrument is programmed to sink now (0 unless on in CC mode)."""
         s = self.settings
@@ -150,10 +139,6 @@ class AcLoadTwin:
         self.settings = _Settings()
         self._apply()
 
-    def _clear(self, call: Call) -> None:
-        expect_params(call, 0)
-        self.errors.clear()
-
     # --- the command table -------------------------------------------------------------------
     def _build_tree(self) -> CommandTree:
         tree = CommandTree()
@@ -172,34 +157,6 @@ class AcLoadTwin:
         tree.add(":MEASure:POWer", on_query=self._measure(self._power_w, 1))
         tree.add(":SYSTem:ERRor", on_query=lambda call: self.errors.pop())
         return tree
-
-    # --- the socket ----------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Serve newline-terminated SCPI on ``host:port`` (0 = any free port); return the port."""
-        self._server = await asyncio.start_server(self._serve, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while line := await reader.readline():
-                reply = self.handle(line.decode("ascii", errors="replace"))
-                if reply is not None:
-                    writer.write(reply.encode("ascii", errors="replace") + b"\n")
-                    await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; nothing to report to anyone
-        finally:
-            self._writers.discard(writer)
-            writer.close()
 
 
 __all__ = ["AcLoadTwin", "DEFAULT_MODEL", "RATED_CURRENT_A"]

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator.physics.model import PhysicalModel
+from simulator.twins.line_server import LineServer
 from simulator.twins.scpi_parser import (
     Call,
     CommandTree,
@@ -153,7 +154,7 @@ def firmware_version(firmware: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-class PowerAnalyzerTwin:
+class PowerAnalyzerTwin(LineServer):
     """The WT310E/WT310EH twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket.
 
     ``identity`` is its ``*IDN?`` answer and decides its current ranges (model field) and its
@@ -169,6 +170,7 @@ class PowerAnalyzerTwin:
             raise ValueError(f"the twin knows models {sorted(CURRENT_RANGES_BY_MODEL)}, not {fields[1]!r}")
         if external_sensor_option.upper() not in EXTERNAL_RANGES_V:
             raise ValueError(f"external_sensor_option must be one of {sorted(EXTERNAL_RANGES_V)}")
+        super().__init__()
         self.model = model
         self.identity = identity
         self.current_ranges_a = CURRENT_RANGES_BY_MODEL[fields[1].upper()]
@@ -182,9 +184,7 @@ class PowerAnalyzerTwin:
         self._lock = threading.RLock()
         self._history: list[_Sample] = []
         self._eesr_seen_update = -math.inf
-        self._server: asyncio.AbstractServer | None = None
         self._sampler: asyncio.Task[None] | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
         self.tree = self._build_tree()
         self.sample()
 
@@ -556,42 +556,24 @@ class PowerAnalyzerTwin:
 
     # --- the socket ----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Serve newline-terminated SCPI on ``host:port`` (0 = any free port); return the port."""
-        self._server = await asyncio.start_server(self._serve, host, port)
+        """Serve newline-terminated SCPI on ``host:port`` (0 = any free port) and start sampling
+        in the background; return the port."""
+        port = await super().start(host, port)
         self._sampler = asyncio.create_task(self._sample_forever())
-        return int(self._server.sockets[0].getsockname()[1])
+        return port
 
     async def stop(self) -> None:
         if self._sampler is not None:
             self._sampler.cancel()
             await asyncio.gather(self._sampler, return_exceptions=True)
             self._sampler = None
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
+        await super().stop()
 
     async def _sample_forever(self) -> None:
         """Measure continuously, as the instrument does, so averages stay exact between commands."""
         while True:
             await asyncio.sleep(max(0.01, self.model.clock.to_wall(self.settings.update_s / 4)))
             self.sample()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while line := await reader.readline():
-                reply = self.handle(line.decode("ascii", errors="replace"))
-                if reply is not None:
-                    writer.write(reply.encode("ascii", errors="replace") + b"\n")
-                    await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; nothing to report to anyone
-        finally:
-            self._writers.discard(writer)
-            writer.close()
 
 
 _UNIT_PREFIXES = {"": 1.0, "M": 1e-3, "U": 1e-6}

@@ -16,13 +16,12 @@ Choices the manuals leave open are marked "twin:".
 """
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.physics.model import PhysicalModel
+from simulator.twins.line_server import ScpiLineServer
 from simulator.twins.scpi_parser import Call, CommandTree, ErrorQueue, ScpiError, expect_params
 
 IDENTITY = "FLUKE,5522A,VIRTUAL01,1.1+1.3+1.8"
@@ -64,28 +63,18 @@ def _quantity(param: str, units: dict[str, float]) -> float:
     return float(number) * factor
 
 
-class ResidualSourceTwin:
+class ResidualSourceTwin(ScpiLineServer):
     """The 5522A twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket."""
 
     def __init__(self, model: PhysicalModel, identity: str = IDENTITY) -> None:
+        super().__init__()
         self.model = model
         self.identity = identity
         self.errors = _FlukeErrorQueue()
         self.settings = _Settings()
-        self._lock = threading.RLock()
-        self._server: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
         self.tree = self._build_tree()
 
     # --- the instrument --------------------------------------------------------------------
-    def handle(self, line: str) -> str | None:
-        """One received line → the reply line (without terminator), or None (settings, errors)."""
-        line = line.strip()
-        if not line:
-            return None
-        with self._lock:
-            return self.tree.dispatch(line, self.errors)
-
     def sourced_ma(self) -> tuple[float, float]:
         """(DC, AC) mA at the output terminals now: 0/0 in standby."""
         s = self.settings
@@ -125,10 +114,6 @@ class ResidualSourceTwin:
         self.settings = _Settings()
         self._apply()
 
-    def _clear(self, call: Call) -> None:
-        expect_params(call, 0)
-        self.errors.clear()
-
     def _operate(self, operating: bool) -> Callable[[Call], None]:
         def handler(call: Call) -> None:
             expect_params(call, 0)
@@ -148,34 +133,6 @@ class ResidualSourceTwin:
         tree.add("STBY", on_set=self._operate(False))
         tree.add("ERR", on_query=lambda call: self.errors.pop())
         return tree
-
-    # --- the socket ----------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Serve newline-terminated commands on ``host:port`` (0 = any free port); return the port."""
-        self._server = await asyncio.start_server(self._serve, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while line := await reader.readline():
-                reply = self.handle(line.decode("ascii", errors="replace"))
-                if reply is not None:
-                    writer.write(reply.encode("ascii", errors="replace") + b"\n")
-                    await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; nothing to report to anyone
-        finally:
-            self._writers.discard(writer)
-            writer.close()
 
 
 __all__ = ["IDENTITY", "ResidualSourceTwin"]

@@ -22,24 +22,22 @@ did not make fails the test loudly instead of becoming a number.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
 import pytest
 
-from fixtures.bench import Bench
 from fixtures.clock import WaitTimeout
-from instruments.charger_rpc import ChargerClient
-from instruments.ev_simulator import EvSimulator
 from instruments.power_analyzer.wt300 import PowerAnalyzer, Reading
-from reports.allure_support import ambiguity, cover
-from suites.bench.support import ANALYZER_UPDATE_S, app_config_set, charging_deadline_s, limit, settle_s
-from rig.measurement import Measurement
 from reference.spec import KEYS_BY_NAME
+from reports.allure_support import ambiguity, cover
+from rig import Rig
+from rig.measurement import Measurement
+from rig.thresholds import ANALYZER_UPDATE_S
 
-pytestmark = [pytest.mark.bench, pytest.mark.metering, pytest.mark.needs("ev_simulator", "power_analyzer")]
+pytestmark = [pytest.mark.bench, pytest.mark.metering, pytest.mark.needs("ev_load", "power_analyzer")]
 
 MIN_A = int(KEYS_BY_NAME["install_current"].minimum)   # 6 A
 MAX_A = int(KEYS_BY_NAME["install_current"].maximum)   # 32 A: the rating
@@ -51,17 +49,24 @@ SAME_METER_ORIGIN = "spec 6.5: energy_index and session_energy count the same me
 
 
 @pytest.fixture
-def reference_meter(power_analyzer: PowerAnalyzer) -> Iterator[PowerAnalyzer]:
-    """U, I, P and integrated Wh at the shared update period; integration stopped and reset before the
-    test, and stopped after it."""
-    power_analyzer.configure_items(("U", "I", "P", "WH"))
-    power_analyzer.update_rate_s = ANALYZER_UPDATE_S
-    if power_analyzer.integration_state == "running":
-        power_analyzer.integration_stop()
-    power_analyzer.integration_reset()
-    yield power_analyzer
-    if power_analyzer.integration_state == "running":
-        power_analyzer.integration_stop()
+async def reference_meter(rig: Rig) -> AsyncIterator[PowerAnalyzer]:
+    """The rig's analyzer reading U, I, P and integrated Wh at the shared update period; integration
+    stopped and reset before the test, stopped and reset after it.  Its items are then not the rig's:
+    the rig is told to set it up again (``prepare_analyzer``) for the next test."""
+    analyzer = rig.analyzer
+    assert analyzer is not None, "the module needs power_analyzer"
+    analyzer.configure_items(("U", "I", "P", "WH"))
+    analyzer.update_rate_s = ANALYZER_UPDATE_S
+    if analyzer.integration_state == "running":
+        analyzer.integration_stop()
+    analyzer.integration_reset()
+    try:
+        yield analyzer
+    finally:
+        if analyzer.integration_state == "running":
+            analyzer.integration_stop()
+        analyzer.integration_reset()
+        rig.state.analyzer_ready = False
 
 
 @dataclass
@@ -90,73 +95,73 @@ class Window:
         return self.last["energy_index"] - self.first["energy_index"]
 
 
-async def metered_charge(bench: Bench, charger: ChargerClient, ev: EvSimulator, analyzer: PowerAnalyzer,
-                         amps: float) -> Window:
+async def metered_charge(rig: Rig, analyzer: PowerAnalyzer, amps: float) -> Window:
     """Charge at ``amps`` between two moments without current, with the analyzer integrating over all
     of it, so both meters count the same energy however long any read takes (no alignment skew).
 
     EV in B (contactor open): Charger_info, integration start.  EV in C: contactor closes, the current
     settles at ``amps``, then ``meter_window_s`` of paired samples (Charger_info and an analyzer
     update).  EV back in B: contactor open, Charger_info, integration stop."""
-    await app_config_set(charger, "install_current", MAX_A)
-    ev.set_load_current(amps)
-    ev.set_cp_state("B")
-    first = await bench.clock.wait_for(lambda: charger.call("Charger_info.Get"), lambda i: i["charger_state"] == "B",
-                                       within_s=limit(bench, "state_report_s").value, what="charger in B")
+    await rig.app_config_set("install_current", MAX_A)
+    await rig.range_for(amps)  # the analyzer's range for this current (not auto-ranging: no gaps)
+    rig.ev.set_load_current(amps)
+    rig.ev.set_state("B")
+    first = await rig.clock.wait_for(lambda: rig.charger.call("Charger_info.Get"), lambda i: i["charger_state"] == "B",
+                                     within_s=rig.limit("state_report_s").value, what="charger in B")
     window = Window(first)
     analyzer.integration_start()
-    ev.set_cp_state("C")
-    await bench.clock.wait_for_sync(ev.mains_present, bool, within_s=charging_deadline_s(bench),
-                                    what="contactor closed with the EV in C")
-    band = amps * bench.limit("meter_error_pct") / 100.0 / 2.0
-    await bench.clock.wait_for_sync(lambda: analyzer.read().current_a, lambda i: abs(i - amps) <= band,
-                                    within_s=limit(bench, "ev_follow_s").value,
-                                    what=f"analyzer current settled at {amps} A ± {band:.3f} A")
-    await meter_settled(bench, charger, amps)
-    span = bench.limit("meter_window_s")
+    rig.ev.set_state("C")
+    await rig.clock.wait_for_sync(rig.ev.mains_present, bool, within_s=rig.charging_deadline_s,
+                                  what="contactor closed with the EV in C")
+    band = amps * rig.limit("meter_error_pct").value / 100.0 / 2.0
+    await rig.clock.wait_for_sync(lambda: analyzer.read().current_a, lambda i: abs(i - amps) <= band,
+                                  within_s=rig.limit("ev_follow_s").value,
+                                  what=f"analyzer current settled at {amps} A ± {band:.3f} A")
+    await meter_settled(rig, amps)
+    span = rig.limit("meter_window_s").value
 
     async def sample() -> dict[str, Any]:
-        info = await charger.call("Charger_info.Get")
+        info = await rig.charger.call("Charger_info.Get")
         window.charger.append(info)
         window.reference.append(analyzer.read())  # NAN/INF raise InvalidReading: never a number
         return info
 
-    await bench.clock.hold(sample, lambda info: info["charger_state"] == "C", for_s=span,
-                           poll_s=span / SAMPLES_PER_WINDOW, what="EV charging in state C")
-    ev.set_cp_state("B")
-    await bench.clock.wait_for_sync(ev.mains_present, lambda on: not on, within_s=settle_s(bench),
-                                    what="contactor open with the EV back in B")
-    window.last = await charger.call("Charger_info.Get")
+    await rig.clock.hold(sample, lambda info: info["charger_state"] == "C", for_s=span,
+                         poll_s=span / SAMPLES_PER_WINDOW, what="EV charging in state C")
+    rig.ev.set_state("B")
+    await rig.clock.wait_for_sync(rig.ev.mains_present, lambda on: not on, within_s=rig.settle_s,
+                                  what="contactor open with the EV back in B")
+    window.last = await rig.charger.call("Charger_info.Get")
     analyzer.integration_stop()
     window.reference_wh = analyzer.energy_wh()
     return window
 
 
-async def meter_settled(bench: Bench, charger: ChargerClient, amps: float) -> None:
+async def meter_settled(rig: Rig, amps: float) -> None:
     """Wait until the charger's own current reading has stopped moving: a meter reports the mean over
     its own averaging window, so it lags a change of current that the analyzer already shows.  Two
     readings half a second apart must agree within a quarter of the error band.  A meter that never
     settles within ``meter_settle_s`` is not failed here: the comparison that follows judges it."""
-    band = amps * bench.limit("meter_error_pct") / 100.0 * SETTLED_FRACTION
+    band = amps * rig.limit("meter_error_pct").value / 100.0 * SETTLED_FRACTION
     previous: list[float] = []
 
     async def reading() -> float:
-        previous.append((await charger.call("Charger_info.Get"))["current"])
+        previous.append((await rig.charger.call("Charger_info.Get"))["current"])
         return previous[-1]
 
     try:
-        await bench.clock.wait_for(reading, lambda now: len(previous) > 1 and abs(now - previous[-2]) <= band,
-                                   within_s=bench.limit("meter_settle_s"), poll_s=0.5,
-                                   what=f"the charger's current reading steady within {band:.3f} A")
+        await rig.clock.wait_for(reading, lambda now: len(previous) > 1 and abs(now - previous[-2]) <= band,
+                                 within_s=rig.limit("meter_settle_s").value, poll_s=0.5,
+                                 what=f"the charger's current reading steady within {band:.3f} A")
     except WaitTimeout:
         pass  # judged by the comparison over the window
 
 
-def against_reference(name: str, unit: str, reference: float, bench: Bench, *, at_a: float) -> Measurement:
-    pct = bench.limit("meter_error_pct")
-    return Measurement(name, unit, nominal=round(reference, 4), tolerance=abs(reference) * pct / 100.0,
-                       origin=f"{bench.profile.limit('meter_error_pct').origin} (±1.5 % applies only at 5 % of "
-                              f"nominal; {at_a:g} A is >= 10 % of {MAX_A} A)")
+def against_reference(name: str, unit: str, reference: float, rig: Rig, *, at_a: float) -> Measurement:
+    error = rig.limit("meter_error_pct")
+    return Measurement(name, unit, nominal=round(reference, 4), tolerance=abs(reference) * error.value / 100.0,
+                       origin=f"{error.origin} (±1.5 % applies only at 5 % of nominal; {at_a:g} A is >= 10 % "
+                              f"of {MAX_A} A)")
 
 
 def scalar_reading(info: dict[str, Any]) -> str:
@@ -170,61 +175,60 @@ def scalar_reading(info: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("amps", CURRENTS_A, ids=lambda a: f"{a}A")
-async def test_6_5_meter_agrees_with_reference_analyzer(ev: EvSimulator, bench: Bench, charger: ChargerClient,
-                                                        reference_meter: PowerAnalyzer, amps: int) -> None:
+async def test_6_5_meter_agrees_with_reference_analyzer(rig: Rig, reference_meter: PowerAnalyzer, amps: int) -> None:
     cover("6.5 Charger_info.Get")
     cover("IEC 62053-21 class 1 metering")
-    window = await metered_charge(bench, charger, ev, reference_meter, amps)
+    window = await metered_charge(rig, reference_meter, amps)
     ambiguity("current_voltage_scalar_meaning", scalar_reading(window.charger[-1]))
     for quantity, key, attribute, unit in (("voltage", "voltage", "voltage_v", "V"),
                                            ("current", "current", "current_a", "A"),
                                            ("power", "instant_power", "power_w", "W")):
         charger_mean, reference_mean = window.mean(key, attribute)
-        against_reference(f"{amps}A mean {quantity} (Charger_info.{key} vs analyzer)", unit, reference_mean, bench,
+        against_reference(f"{amps}A mean {quantity} (Charger_info.{key} vs analyzer)", unit, reference_mean, rig,
                           at_a=amps).check(charger_mean)
     against_reference(f"{amps}A session_energy increase vs analyzer integrated energy", "Wh",
-                      window.reference_wh, bench, at_a=amps).check(window.session_energy_wh)
+                      window.reference_wh, rig, at_a=amps).check(window.session_energy_wh)
     Measurement(f"{amps}A energy_index increase vs session_energy increase", "Wh",
                 nominal=round(window.session_energy_wh, 4),
-                tolerance=abs(window.session_energy_wh) * bench.limit("meter_error_pct") / 100.0,
+                tolerance=abs(window.session_energy_wh) * rig.limit("meter_error_pct").value / 100.0,
                 origin=SAME_METER_ORIGIN).check(window.energy_index_wh)
 
 
-async def test_6_22_counters_advance_when_the_session_ends(ev: EvSimulator, bench: Bench, charger: ChargerClient,
-                                                           reference_meter: PowerAnalyzer) -> None:
+async def test_6_22_counters_advance_when_the_session_ends(rig: Rig, reference_meter: PowerAnalyzer) -> None:
     cover("6.22 Counters_config.Get")
     cover("6.5 Charger_info.Get")
-    before = await charger.call("Counters_config.Get")
-    info_before = await charger.call("Charger_info.Get")
-    window = await metered_charge(bench, charger, ev, reference_meter, MAX_A)
+    before = await rig.charger.call("Counters_config.Get")
+    info_before = await rig.charger.call("Charger_info.Get")
+    window = await metered_charge(rig, reference_meter, MAX_A)
     assert window.last is not None
     session_wh = window.last["session_energy"]  # EV in B, contactor open: the session's final energy
-    ev.set_cp_state("A")
-    info_after = await bench.clock.wait_for(lambda: charger.call("Charger_info.Get"),
-                                            lambda i: i["charger_state"] == "A",
-                                            within_s=limit(bench, "state_report_s").value,
-                                            what="charger in state A after unplug")
-    after = await charger.call("Counters_config.Get")
+    rig.ev.set_state("A")
+    info_after = await rig.clock.wait_for(lambda: rig.charger.call("Charger_info.Get"),
+                                          lambda i: i["charger_state"] == "A",
+                                          within_s=rig.limit("state_report_s").value,
+                                          what="charger in state A after unplug")
+    after = await rig.charger.call("Counters_config.Get")
+    resolution = rig.limit("counter_resolution_wh").value
 
-    against_reference("session_energy increase vs analyzer integrated energy", "Wh", window.reference_wh, bench,
+    against_reference("session_energy increase vs analyzer integrated energy", "Wh", window.reference_wh, rig,
                       at_a=MAX_A).check(window.session_energy_wh)
     Measurement("energy_index increase over the session vs session_energy", "Wh", nominal=round(session_wh, 4),
-                tolerance=session_wh * bench.limit("meter_error_pct") / 100.0, origin=SAME_METER_ORIGIN).check(
+                tolerance=session_wh * rig.limit("meter_error_pct").value / 100.0, origin=SAME_METER_ORIGIN).check(
         window.last["energy_index"] - info_before["energy_index"])
     Measurement("total_charged_sessions increase", "sessions", nominal=1, tolerance=0,
                 origin="spec 6.22: one session ended").check(
         after["total_charged_sessions"] - before["total_charged_sessions"])
     Measurement("last_session_energy vs the session's session_energy", "Wh", nominal=round(session_wh, 2),
-                tolerance=bench.limit("counter_resolution_wh"), origin=COUNTER_ORIGIN).check(after["last_session_energy"])
+                tolerance=resolution, origin=COUNTER_ORIGIN).check(after["last_session_energy"])
     Measurement("Counters_config total_charged_energy increase (kWh x 1000)", "Wh", nominal=round(session_wh, 2),
-                tolerance=bench.limit("counter_resolution_wh"), origin=COUNTER_ORIGIN).check(
+                tolerance=resolution, origin=COUNTER_ORIGIN).check(
         (after["total_charged_energy"] - before["total_charged_energy"]) * 1000.0)
     Measurement("total_charged_time does not decrease", "min", low=before["total_charged_time"],
                 origin="spec 6.22: a lifetime counter").check(after["total_charged_time"])
     # 6.5's integer total_charged_energy: Wh, or kWh truncated (ambiguity total_charged_energy_type_unit).
     info_increase = info_after["total_charged_energy"] - info_before["total_charged_energy"]
     kwh_increase = math.floor(after["total_charged_energy"]) - math.floor(before["total_charged_energy"])
-    if abs(info_increase - session_wh) <= bench.limit("counter_resolution_wh"):
+    if abs(info_increase - session_wh) <= resolution:
         reading = "6.5 is integer Wh, 6.22 is kWh: the same quantity, different units"
     elif info_increase == kwh_increase:
         reading = "both are kWh; 6.5 is truncated to an integer"

@@ -40,6 +40,7 @@ import pytest
 from fixtures.clock import WaitTimeout
 from fixtures.profile import Limit
 from instruments.ev_simulator.interface import CpMeasurement
+from instruments.roles import CpSample
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reference import iec61851
 from reference.spec import KEYS_BY_NAME
@@ -269,20 +270,29 @@ class Session:
 
     async def plug_in_seeing_the_pwm(self) -> None:
         """EV to B until a CP reading wholly after the PWM appeared shows it: the EV reads the PWM
-        before it closes S2.  A once-a-second CP board's first frame after plug-in mixes the steady
-        line with the PWM (its duty reads high, and so would the current it seems to offer); a load
-        that follows the PWM through the rig must not start from it once the contactor closes.  What
-        the PWM advertises is the sweep's to judge: a charger that shows none here goes on to C."""
+        before it closes S2.  A once-a-second CP board's frame that straddles the PWM's start mixes
+        the steady line with it (its duty reads high, and so would the current it seems to offer); a
+        load that follows the PWM through the rig must not start from it once the contactor closes.
+        What the PWM advertises is the sweep's to judge: a charger that shows none here goes on to C."""
         plugged, _ = self.rig.stamp(lambda: self.rig.ev.set_state("B"))
         within = self.rig.limit("state_report_s").value
         try:
-            edge = await self.rig.cp_edge(pwm_on, since=plugged, within_s=within, what="a PWM with the EV in B")
-            await self.rig.clock.wait_for_sync(
-                self.rig.ev.sample_cp,
-                lambda sample: self.rig.timing.window(sample).earliest >= edge.at.latest and pwm_on(sample.cp),
-                within_s=within, what="a whole CP reading of the PWM with the EV in B")
+            on_by = await self.cp_reading_begun_after(plugged.earliest, "a PWM with the EV in B", pwm_on, within)
+            await self.cp_reading_begun_after(self.rig.timing.window(on_by).latest,  # on by then, and stays on
+                                              "a whole CP reading of the PWM with the EV in B", pwm_on, within)
         except WaitTimeout:
             pass  # judged by the sweep: every step measures the duty the EV sees
+
+    async def cp_reading_begun_after(self, instant: float, what: str,
+                                     predicate: Callable[[CpMeasurement], bool] = lambda cp: True,
+                                     within_s: float = 1.0) -> CpSample:
+        """The first CP reading whose whole window began at or after ``instant`` (bench clock) and
+        meets ``predicate``: on a once-a-second board, not a frame that mixes the line before with
+        the line after (on an on-demand meter, simply the next reading)."""
+        frames = 2 * self.rig.ev.cp_resolution_s * self.rig.clock.time_scale
+        return await self.rig.clock.wait_for_sync(
+            self.rig.ev.sample_cp, lambda s: self.rig.timing.window(s).earliest >= instant and predicate(s.cp),
+            within_s=within_s + frames, what=what)
 
     async def change(self, settings: tuple[tuple[LimitPath, int], ...]) -> Instant:
         """Impose the limits, in order; when that happened on the bench clock."""
@@ -312,7 +322,10 @@ class Session:
             if predicate(sample.cp):  # just after the wait: no earlier reading to bound it by
                 return PwmUpdate(sample.cp, None, None)
             return PwmUpdate(sample.cp, None, None, self.rig.timing.window(sample).earliest - changed.latest)
-        return PwmUpdate(edge.value, self.rig.timing.polled(edge, changed, "the CP line"), edge.at)
+        # The duty and frequency the EV then sees: a reading wholly after the edge (the reading that
+        # met the condition may, on a once-a-second board, mix the line before with the line after).
+        settled = await self.cp_reading_begun_after(edge.at.latest, f"a whole CP reading after: {what}")
+        return PwmUpdate(settled.cp, self.rig.timing.polled(edge, changed, "the CP line"), edge.at)
 
     def advertising(self, amps: float, seen: Instant | None = None) -> None:
         """Note that the CP was seen advertising the limit ``amps`` (0: no current) from ``seen`` on
