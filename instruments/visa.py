@@ -118,17 +118,11 @@ def close_on_failure(instrument: C, prepare: Callable[[C], object]) -> C:
 
 
 def close_resource_manager(manager: Any, ignore: Iterable[type[BaseException]]) -> None:
-    """Close ``manager`` if there is one; a dead connection (``ignore``) is not a new fault.
-
-    Note: pyvisa hands out one shared ResourceManager per library, so closing it also closes
-    every other resource opened through that library in this process.
-    """
-    if manager is None:
-        return
-    try:
-        manager.close()
-    except tuple(ignore):
-        pass
+    """Leave ``manager`` open: pyvisa hands out one shared ResourceManager per library, so closing it
+    would close every other instrument opened through that library in this process (on a composite
+    bench, closing the AC load would end the analyzer's session).  A driver closes its own resource;
+    the shared manager goes with the process.  ``ignore`` is kept for the drivers' call signature."""
+    del manager, ignore
 
 
 __all__ = ["DEFAULT_VISA_LIBRARY", "close_on_failure", "close_resource_manager", "disable_nagle",

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from fixtures.bench import Bench
+from fixtures.clock import WaitTimeout
 from fixtures.profile import Limit
 from instruments.charger_rpc import ChargerClient, ChargerUnreachable, DeviceError, MalformedReply
 from instruments.charger_rpc.values import ocpp_spelling
+from instruments.errors import BenchFault
 from instruments.power_analyzer.scpi import InvalidReading
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import ambiguity
@@ -32,6 +34,11 @@ from rig.timing import ContactorTiming, Edge, Instant, Span, Timing, judge
 
 T = TypeVar("T")
 KEY_FORMAT = -5  # spec chapter 3
+INSTRUMENT_READY_WALL_S = 2.0  # the least wall time a bench precondition (an instrument, the safe state) is given
+
+
+class BenchNotReady(BenchFault):
+    """A precondition of the bench (an instrument's first valid reading, the safe state) not met in time."""
 RANGE_HEADROOM = 1.25  # the analyzer's range covers the expected current with this margin (crest factor 3)
 
 
@@ -204,7 +211,14 @@ class Rig:
                 return False
             return True
 
-        await self.clock.wait_for_sync(voltage_valid, bool, within_s=4 * ANALYZER_UPDATE_S + 1.0, what=what)
+        # An instrument's readiness is no verdict on the charger: its budget is the instrument's own (four
+        # update periods and a second, at least a wall second on a fast virtual bench), and running out of
+        # it is a bench fault.
+        budget = max(4 * ANALYZER_UPDATE_S + 1.0, self.clock.time_scale * INSTRUMENT_READY_WALL_S)
+        try:
+            await self.clock.wait_for_sync(voltage_valid, bool, within_s=budget, what=what)
+        except WaitTimeout as timeout:
+            raise BenchNotReady(f"power analyzer: {timeout}") from None
 
     # --- observing -----------------------------------------------------------------------------
     async def observe(self) -> Observation:
@@ -261,10 +275,16 @@ class Rig:
         """The strategy's "off": every EV-side role safe, the charger back in A with no current, its
         logged errors reset.  Run before and after every bench test, whatever happened."""
         self.ev.safe()
-        await self.clock.wait_for(lambda: self.charger.call("Charger_info.Get"),
-                                  lambda info: info["charger_state"] == "A" and info["current"] < NO_CURRENT_A,
-                                  within_s=self.limit("state_report_s").value + self._cp_resolution_device_s(),
-                                  what="charger back in state A with no current")
+        try:
+            await self.clock.wait_for(lambda: self.charger.call("Charger_info.Get"),
+                                      lambda info: info["charger_state"] == "A" and info["current"] < NO_CURRENT_A,
+                                      within_s=max(self.limit("state_report_s").value + self._cp_resolution_device_s(),
+                                                   self.clock.time_scale * INSTRUMENT_READY_WALL_S),
+                                      what="charger back in state A with no current")
+        except WaitTimeout as timeout:
+            # Setting up or tearing down: the bench could not be made safe.  Whether the charger reports
+            # an unplug in time is judged by the state suites, not here.
+            raise BenchNotReady(f"bench not safe: {timeout}") from None
         await self.charger.call("Logged_errors.Reset")
 
     # --- timing --------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def test_every_driver_opens_the_same_way(monkeypatch: pytest.MonkeyPatch, driver
     assert (visa.read_termination, visa.write_termination) == (("\n", "\n") if terminated else (None, None))
     assert visa.visa_attributes == (NAGLE_OFF if nagle_off else {})
     instrument.close()
-    assert visa.closed and manager.closed
+    # its own resource closed; the shared manager left open (it serves the bench's other instruments)
+    assert visa.closed and not manager.closed
 
 
 @pytest.mark.parametrize("fault", [VisaIOError(constants.StatusCode.error_resource_not_found),
@@ -102,7 +103,7 @@ def test_a_failed_open_is_a_connection_error_naming_the_resource(
     assert not manager.closed
 
 
-def test_a_silent_instrument_after_opening_closes_resource_and_manager(
+def test_a_silent_instrument_after_opening_closes_its_resource_only(
         monkeypatch: pytest.MonkeyPatch, driver: tuple[Callable[..., Any], Script]) -> None:
     open_driver, opening = driver
     first_command = opening[0][0]
@@ -111,7 +112,7 @@ def test_a_silent_instrument_after_opening_closes_resource_and_manager(
     monkeypatch.setattr(pyvisa, "ResourceManager", manager)
     with pytest.raises(InstrumentConnectionError):
         open_driver(SOCKET)
-    assert visa.closed and manager.closed
+    assert visa.closed and not manager.closed
 
 
 @pytest.mark.parametrize(("resource", "kind"), [

@@ -170,13 +170,43 @@ def read_junit(path: Path) -> tuple[CaseResult, ...]:
 
 
 def baseline_run(alluredir: Path | None = None, extra: tuple[str, ...] = ()) -> SuiteRun:
-    """Every suite, once, against the correct virtual charger: the tests that may kill."""
-    return run_suites((SUITES,), alluredir=alluredir, extra=extra)
+    """Every suite, once, against the correct virtual charger: the tests that may kill (an inconclusive
+    one measured again where the bench resolves it, so a loaded host does not shrink the baseline)."""
+    return resolved(run_suites((SUITES,), alluredir=alluredir, extra=extra), extra)
 
 
 def near_limit_run() -> SuiteRun:
-    """The bench suites against a correct charger whose timing, PWM and meter sit just inside every limit."""
-    return run_suites((BENCH_SUITES,), extra=("--near-limit",))
+    """The bench suites against a correct charger whose timing, PWM and meter sit just inside every limit.
+
+    A test the bench could not resolve (inconclusive: a margin of a few ms against the polling
+    uncertainty of a loaded CI host at time scale 20) is measured again where the bench resolves it
+    (:data:`RESOLVING_SCALE`): just inside must *pass*, and only a finer measurement can show it."""
+    run = run_suites((BENCH_SUITES,), extra=("--near-limit",))
+    return resolved(run, ("--near-limit",))
+
+
+RESOLVING_SCALE = "5"
+"""The time scale at which an inconclusive timing is measured again (a quarter of the CI scale's uncertainty)."""
+
+
+def nodeid_of(key: str) -> str:
+    """``suites.bench.test_states::test_x[C-B]`` (a JUnit case key) → ``suites/bench/test_states.py::test_x[C-B]``."""
+    module, _, name = key.partition("::")
+    return module.replace(".", "/") + ".py::" + name
+
+
+def resolved(run: SuiteRun, extra: tuple[str, ...]) -> SuiteRun:
+    """``run`` with its inconclusive tests run again at :data:`RESOLVING_SCALE` (their new verdicts replace the old)."""
+    unresolved = [c.key for c in run.cases if c.verdict_class == "inconclusive"]
+    if not unresolved:
+        return run
+    again = run_suites(tuple(nodeid_of(k) for k in unresolved), extra=(*extra, "--time-scale", RESOLVING_SCALE))
+    finer = {c.key: c for c in again.cases}
+    cases = tuple(finer.get(c.key, c) for c in run.cases)
+    code = run.exit_code if run.exit_code != 0 else again.exit_code
+    return SuiteRun(run.paths, code, cases, run.seconds + again.seconds,
+                    run.tail + f"\n[{len(unresolved)} inconclusive measured again at --time-scale {RESOLVING_SCALE}]\n"
+                    + again.tail[-1500:], run.options)
 
 
 # Limits the bench suites time by polling the charger or the CP line, whose boundary defects sit
@@ -196,6 +226,10 @@ def hunt(defect: Defect, baseline: frozenset[str]) -> Verdict:
         verdict.runs.append(run_suites(hinted, defects=(defect.name,), baseline=baseline, extra=extra))
     if not verdict.killed_by:
         verdict.runs.append(run_suites((SUITES,), defects=(defect.name,), baseline=baseline, extra=extra))
+    unresolved = {c.key for run in verdict.runs for c in run.cases if c.verdict_class == "inconclusive"}
+    if not verdict.killed_by and unresolved and not scale:  # measured where the bench resolves the margin
+        verdict.runs.append(run_suites(tuple(sorted(nodeid_of(k) for k in unresolved)), defects=(defect.name,),
+                                       baseline=baseline, extra=("--time-scale", RESOLVING_SCALE)))
     return verdict
 
 
