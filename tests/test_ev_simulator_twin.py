@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -20,11 +19,12 @@ from instruments.ev_simulator import AsciiEvSimulator, EvSimulatorConnectionErro
 from simulator.clock import DeviceClock
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
+from tests import scpi_twins
 from tests.twin_loop import twin_on_loopback
 from simulator.twins.ev_simulator import IDN, EvSimulatorTwin
 
 COMMANDS_MD = Path(__file__).resolve().parents[1] / "instruments" / "ev_simulator" / "COMMANDS.md"
-T = TypeVar("T")
+wait_until = partial(scpi_twins.wait_until, timeout_s=2.0)  # this module's waits have always had 2 s
 
 
 class ManualClock:
@@ -35,18 +35,6 @@ class ManualClock:
 
     def now(self) -> float:
         return self.t
-
-
-def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 2.0) -> T:
-    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        seen = probe()
-        if predicate(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
-        time.sleep(0.002)
 
 
 # --- the command logic (handle) ---------------------------------------------------------------

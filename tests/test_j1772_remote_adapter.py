@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -20,8 +20,9 @@ from instruments.ev_simulator.j1772_remote import (
     parse_frame,
 )
 from instruments.roles import CpControl, CpMeter, CpSample
+from tests import scpi_twins
 
-T = TypeVar("T")
+wait_until = partial(scpi_twins.wait_until, timeout_s=2.0)  # this module's waits have always had 2 s
 README_FRAME = b"{ state=A, state_changes=2000, low_count=50000, high_count=100000, low_adc=172, high_adc=844 }\r\n"
 
 
@@ -76,18 +77,6 @@ class ScriptedPort:
 
     def close(self) -> None:
         self.closed = True
-
-
-def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 2.0) -> T:
-    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        seen = probe()
-        if predicate(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
-        time.sleep(0.002)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pytest
 
@@ -22,25 +21,13 @@ from simulator.clock import DeviceClock
 from simulator.physics.control_pilot import EvSideLoad, PilotGenerator, PilotLevels, PilotMode, line_levels
 from simulator.physics.model import PhysicalModel
 from simulator.twins.j1772_remote import BOARD_SAMPLE_RATE_HZ, J1772RemoteTwin, SecondStatistics, adc_for
+from tests.scpi_twins import wait_until
 from tests.twin_loop import twin_on_loopback
 
-T = TypeVar("T")
 TIME_SCALE = 20
 DUTY_RESOLUTION_PERCENT = 100.0 / BOARD_SAMPLE_RATE_HZ  # one board sample of a second
 LEVEL_RESOLUTION_V = 0.016  # half an ADC count (32 mV)
 TWIN_SKEW_S = 0.01  # loopback delivery and the reader thread's wake-up
-
-
-def wait_until(what: str, probe: Callable[[], T], predicate: Callable[[T], bool], timeout_s: float = 3.0) -> T:
-    """Poll ``probe`` until ``predicate`` holds; on timeout say what was awaited and last seen."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        seen = probe()
-        if predicate(seen):
-            return seen
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last seen {seen!r}")
-        time.sleep(0.002)
 
 
 def one_second(*parts: tuple[PilotLevels, float], look_s: float = 0.02) -> SecondStatistics:

@@ -25,27 +25,13 @@ from instruments.power_analyzer import (
 from simulator.clock import DeviceClock
 from simulator.physics import PhysicalModel
 from simulator.physics.control_pilot import PilotMode
+from tests.scpi_twins import ManualClock
 from tests.twin_loop import twin_on_loopback
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
 from simulator.twins.scpi_parser import format_nr3
 
 T = TypeVar("T")
 NO_ERROR = '0,"No error"'
-
-
-class ManualClock:
-    """Device time that moves only when the test says so."""
-
-    time_scale = 1.0
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def to_wall(self, device_seconds: float) -> float:
-        return device_seconds
 
 
 def charge(model: PhysicalModel, amps: float = 16.0) -> None:

@@ -11,10 +11,10 @@ and the error queue follow the shared SCPI rules of :mod:`simulator.twins.scpi_p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from simulator.physics.model import PhysicalModel
+from simulator.twins.line_server import LineServer
 from simulator.twins.scpi_parser import (
     Call,
     CommandTree,
@@ -63,14 +63,14 @@ def _params(count: int, handler: Handler) -> Handler:
     return checked
 
 
-class EvSimulatorTwin:
-    """The command logic (:meth:`handle`) plus a line-oriented asyncio TCP server around it."""
+class EvSimulatorTwin(LineServer):
+    """The command logic (:meth:`handle`) plus a line-oriented asyncio TCP server around it
+    (:class:`LineServer`'s, with this protocol's stricter line rules in :meth:`_converse`)."""
 
     def __init__(self, model: PhysicalModel) -> None:
+        super().__init__()
         self.model = model
         self.errors = _LastErrorQueue()
-        self._server: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
         # Contactor timer: armed by CP:STATe, latched at the first mains change after it.
         self._armed_at: float | None = None
         self._closed_at_arm = False
@@ -209,24 +209,10 @@ class EvSimulatorTwin:
             return "NAN"
         return f"{(self._first_change_at - self._armed_at) * 1000.0:.3f}"
 
-    # --- the TCP server -----------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen for line-protocol clients; returns the bound port (useful with ``port=0``)."""
-        self._server = await asyncio.start_server(self._serve, host, port)
-        return self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        """Close the listener and every open connection."""
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
+    # --- the TCP server (start/stop: LineServer's) -------------------------------------------
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Every complete line gets exactly one reply; a line cut short by the peer closing gets none,
+        and a line over the reader's limit ends the session (no reply either)."""
         try:
             while True:
                 raw = await reader.readline()
@@ -237,13 +223,8 @@ class EvSimulatorTwin:
                 reply = self.handle(raw.decode("ascii", errors="replace"))
                 writer.write(reply.encode("ascii", errors="replace") + b"\n")
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):  # ValueError: line over the limit
+        except ValueError:  # the line is over the reader's limit
             pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-                await writer.wait_closed()
 
 
 def _flag(value: bool) -> str:

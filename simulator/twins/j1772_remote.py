@@ -28,6 +28,7 @@ import contextlib
 
 from simulator.physics.control_pilot import PilotLevels
 from simulator.physics.model import PhysicalModel
+from simulator.twins.line_server import StreamServer
 
 SAMPLE_S = 1.0  # the board's sampling window (device s; ev_sim.c SAMPLE_TICKS = 1000 ms)
 # assumed: 16 MHz / 128 (ADC prescaler) / 13 cycles a conversion = 9615 conversions/s at most, less
@@ -95,13 +96,15 @@ class SecondStatistics:
                 f"high_count={round(self.high)}, low_adc={low_adc}, high_adc={high_adc} }}")
 
 
-class J1772RemoteTwin:
-    """The board: its command bytes (:meth:`command`), its sampler, and a TCP server around them."""
+class J1772RemoteTwin(StreamServer):
+    """The board: its command bytes (:meth:`command`), its sampler, and a TCP server around them
+    (:class:`StreamServer`'s: raw bytes in, frames out to every client in ``_writers``)."""
 
     def __init__(self, model: PhysicalModel, *, sample_interval_s: float = SAMPLE_INTERVAL_S,
                  sample_rate_hz: float = BOARD_SAMPLE_RATE_HZ) -> None:
         if not 0 < sample_interval_s <= SAMPLE_S:
             raise ValueError(f"sample_interval_s must be in (0, {SAMPLE_S}], got {sample_interval_s}")
+        super().__init__()
         self.model = model
         self.sample_interval_s = sample_interval_s
         self.sample_rate_hz = sample_rate_hz
@@ -110,9 +113,7 @@ class J1772RemoteTwin:
         self.last_frame: str | None = None
         self.bytes_ignored = 0
         self.failure: Exception | None = None
-        self._server: asyncio.AbstractServer | None = None
         self._sampler: asyncio.Task[None] | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
 
     # --- the board ----------------------------------------------------------------------------
     def command(self, data: bytes) -> None:
@@ -179,14 +180,14 @@ class J1772RemoteTwin:
                 continue
             writer.write(data)
 
-    # --- the TCP server -----------------------------------------------------------------------
+    # --- the TCP server ----------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Power the board on (state A, as its firmware starts) and listen; returns the bound port."""
         self.state = "A"
         self.model.set_ev_state("A")
-        self._server = await asyncio.start_server(self._serve, host, port)
+        bound = await super().start(host, port)
         self._sampler = asyncio.get_running_loop().create_task(self._sample_recording_failure())
-        return self._server.sockets[0].getsockname()[1]
+        return bound
 
     async def stop(self) -> None:
         """Stop sampling, close the listener and every open connection."""
@@ -195,23 +196,9 @@ class J1772RemoteTwin:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sampler
             self._sampler = None
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        await self._server.wait_closed()
-        self._server = None
+        await super().stop()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            while data := await reader.read(256):
-                self.command(data)
-        except ConnectionError:
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-                await writer.wait_closed()
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Bytes in as they come (no lines, no replies); the frames go out from the sampler."""
+        while data := await reader.read(256):
+            self.command(data)

@@ -8,32 +8,36 @@ crash), and replies go out with ``\\n``, the termination the drivers set for raw
 
 :class:`ScpiLineServer` is the same server whose ``handle`` runs a SCPI command tree
 (simulator/twins/scpi_parser.py) one line at a time under a lock.
+
+:class:`StreamServer` is what is left when the protocol is not "one reply per line" (the EV
+simulator twin's own line rules, the J1772 board's raw bytes and unprompted frames): the listener,
+the set of open clients' writers (for a twin that broadcasts), and closing them all on :meth:`stop`.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 from simulator.twins.scpi_parser import Call, CommandTree, ErrorQueue, expect_params
 
 
-class LineServer:
-    """Base of a line-protocol twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket.
+class StreamServer:
+    """An asyncio TCP server that tracks its clients: :meth:`_converse` is one client's session.
 
-    Subclasses call ``super().__init__()`` and may extend :meth:`start`/:meth:`stop` (e.g. with a
-    background sampler) around the base's.
+    ``_writers`` holds every open client's writer while its session runs (a twin may write to all
+    of them); :meth:`stop` closes the listener and all of them.  A session that ends because the
+    client went away (ConnectionError, IncompleteReadError) ends quietly, and its writer is always
+    closed and awaited.  Subclasses call ``super().__init__()`` and may extend :meth:`start`/:meth:`stop`
+    (e.g. with a background sampler) around the base's.
     """
 
     def __init__(self) -> None:
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
-    def handle(self, line: str) -> str | None:
-        """One received line → the reply line (without terminator), or None for no reply."""
-        raise NotImplementedError
-
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Serve newline-terminated lines on ``host:port`` (0 = any free port); return the port."""
+        """Listen on ``host:port`` (0 = any free port); return the bound port."""
         self._server = await asyncio.start_server(self._serve, host, port)
         return int(self._server.sockets[0].getsockname()[1])
 
@@ -46,19 +50,36 @@ class LineServer:
             await self._server.wait_closed()
             self._server = None
 
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One client's session, until it hangs up."""
+        raise NotImplementedError
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
         try:
-            while line := await reader.readline():
-                reply = self.handle(line.decode("ascii", errors="replace"))
-                if reply is not None:
-                    writer.write(reply.encode("ascii", errors="replace") + b"\n")
-                    await writer.drain()
+            await self._converse(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing to report to anyone
         finally:
             self._writers.discard(writer)
             writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+
+class LineServer(StreamServer):
+    """Base of a line-protocol twin: :meth:`handle` is the instrument, :meth:`start` puts it on a socket."""
+
+    def handle(self, line: str) -> str | None:
+        """One received line → the reply line (without terminator), or None for no reply."""
+        raise NotImplementedError
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            reply = self.handle(line.decode("ascii", errors="replace"))
+            if reply is not None:
+                writer.write(reply.encode("ascii", errors="replace") + b"\n")
+                await writer.drain()
 
 
 class ScpiLineServer(LineServer):
@@ -94,4 +115,4 @@ class ScpiLineServer(LineServer):
         self.errors.clear()
 
 
-__all__ = ["LineServer", "ScpiLineServer"]
+__all__ = ["LineServer", "ScpiLineServer", "StreamServer"]
