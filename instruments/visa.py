@@ -11,7 +11,7 @@ into ``InstrumentConnectionError`` (a bench fault, never a product verdict).
 from __future__ import annotations
 
 import socket as socket_module
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import pyvisa
@@ -83,8 +83,8 @@ def open_visa_resource(resource: str, timeout_s: float,
     ``timeout_s``. Any failure to open (pyvisa-py raises a bare ``Exception`` on a connect
     timeout) is an :class:`InstrumentConnectionError`.
 
-    The caller owns both objects: close the resource, then the manager
-    (:func:`close_resource_manager`).
+    The caller closes the resource; the manager stays open: pyvisa shares one per library, so closing
+    it would end every other instrument's session in this process (the bench's other instruments).
     """
     # Imported here, not at the top: instruments.power_analyzer's package import loads wt300, which
     # imports this module, so a top-level import would be circular when this module loads first.
@@ -117,13 +117,5 @@ def close_on_failure(instrument: C, prepare: Callable[[C], object]) -> C:
     return instrument
 
 
-def close_resource_manager(manager: Any, ignore: Iterable[type[BaseException]]) -> None:
-    """Leave ``manager`` open: pyvisa hands out one shared ResourceManager per library, so closing it
-    would close every other instrument opened through that library in this process (on a composite
-    bench, closing the AC load would end the analyzer's session).  A driver closes its own resource;
-    the shared manager goes with the process.  ``ignore`` is kept for the drivers' call signature."""
-    del manager, ignore
-
-
-__all__ = ["DEFAULT_VISA_LIBRARY", "close_on_failure", "close_resource_manager", "disable_nagle",
+__all__ = ["DEFAULT_VISA_LIBRARY", "close_on_failure", "disable_nagle",
            "open_visa_resource", "resource_kind"]

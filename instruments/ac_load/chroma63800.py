@@ -44,7 +44,7 @@ from instruments.power_analyzer.scpi import (
     parse_number,
 )
 from instruments.power_analyzer.wt300 import Identification
-from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
+from instruments.visa import close_on_failure, open_visa_resource
 
 ON_OFF = {True: ("ON", "1"), False: ("OFF", "0")}
 # [M] p. 8-13: the setting takes the name or its number; the query answers the name (RLCPOW for RLCP).
@@ -161,11 +161,6 @@ class Chroma63800Load(ScpiInstrument):
     def identify(self) -> str:
         ident = self.identification
         return f"{ident.manufacturer},{ident.model},{ident.serial},{ident.firmware}"
-
-    def close(self) -> None:
-        super().close()
-        close_resource_manager(self._resource_manager, self.connection_errors)
-        self._resource_manager = None
 
     def __enter__(self) -> Chroma63800Load:
         return self

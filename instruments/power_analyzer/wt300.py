@@ -41,7 +41,7 @@ from instruments.power_analyzer.scpi import (
     parse_number,
     short_form,
 )
-from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
+from instruments.visa import close_on_failure, open_visa_resource
 from instruments.visa import resource_kind as resource_kind  # re-exported: wt300.resource_kind is public
 
 VOLTAGE_RANGES_V = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
@@ -545,11 +545,6 @@ class PowerAnalyzer(ScpiInstrument):
         self.send(INTEGRATION_RESET)
 
     # --- lifetime ------------------------------------------------------------------------------
-    def close(self) -> None:
-        super().close()
-        close_resource_manager(self._resource_manager, self.connection_errors)
-        self._resource_manager = None
-
     def __enter__(self) -> PowerAnalyzer:
         return self
 

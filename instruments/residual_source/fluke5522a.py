@@ -39,7 +39,7 @@ from instruments.power_analyzer.scpi import (
     measurement,
 )
 from instruments.power_analyzer.wt300 import Identification
-from instruments.visa import close_on_failure, close_resource_manager, open_visa_resource
+from instruments.visa import close_on_failure, open_visa_resource
 
 DEFAULT_AC_FREQUENCY_HZ = 50.0
 CLEAR_STATUS = "*CLS"
@@ -133,11 +133,6 @@ class Fluke5522aResidualSource(ScpiInstrument):
     def identify(self) -> str:
         ident = self.identification
         return f"{ident.manufacturer},{ident.model},{ident.serial},{ident.firmware}"
-
-    def close(self) -> None:
-        super().close()
-        close_resource_manager(self._resource_manager, self.connection_errors)
-        self._resource_manager = None
 
     def __enter__(self) -> Fluke5522aResidualSource:
         return self
