@@ -22,10 +22,19 @@ residual_current    dc, ac (mA)
 cp_measurement      frequency, duty, levels  (``resolution_s``: how old a reading may be)
 mains_sense         present (mains voltage seen on the EV side: the contactor is closed)
 power_analyzer      (the mains-side reference meter, a ``PowerAnalyzer``)
+ac_source           voltage, frequency, output (a programmable AC source feeding the charger)
+fault_injection     contactor_welded, contactor_stuck_open (a relay box across / in series with
+                    the charger's contactor)
+thermal             board_temperature (a heater on the board's sensor, or a climate chamber)
 ==================  ==========================================================================
 
+``ev_load.overdraw``: the load can be told to draw a set current whatever the PWM advertises (an EV
+emulator with its PWM follower switched off, or any plain electronic load): the overcurrent stimulus.
+
 Timers are optional instrument features a profile declares per resource (``timers = [...]``):
-``contactor`` (delay from the last commanded CP state to the next change of mains presence).
+``contactor`` (delay from the last commanded CP state to the next change of mains presence) and
+``trip`` (delay from the last change of the injected residual current to the next loss of mains
+presence: an RCD tester's trip timer).
 """
 from __future__ import annotations
 
@@ -36,16 +45,20 @@ from instruments.ev_simulator.interface import CpMeasurement
 
 ROLE_FEATURES: dict[str, tuple[str, ...]] = {
     "cp_control": ("states", "diode_short", "cp_pe_short", "pe_open"),
-    "ev_load": ("current", "ramp", "follows_pwm"),
+    "ev_load": ("current", "ramp", "follows_pwm", "overdraw"),
     "residual_current": ("dc", "ac"),
     "cp_measurement": ("frequency", "duty", "levels"),
     "mains_sense": ("present",),
     "power_analyzer": ("mains",),
+    "ac_source": ("voltage", "frequency", "output"),
+    "fault_injection": ("contactor_welded", "contactor_stuck_open"),
+    "thermal": ("board_temperature",),
 }
 """Every role and the features an adapter may offer for it."""
 
 TIMERS: dict[str, str] = {
     "contactor": "delay from the last commanded CP state to the next change of mains presence (ms)",
+    "trip": "delay from the last change of the injected residual current to the next loss of mains presence (ms)",
 }
 """Instrument timers a profile may declare on a resource whose adapter has them."""
 
@@ -148,4 +161,75 @@ class ContactorTimer(Protocol):
     def contactor_delay_ms(self) -> float | None:
         """Delay from the last commanded CP state change to the next change of mains presence; None:
         mains presence has not changed since."""
+        ...
+
+
+@runtime_checkable
+class TripTimer(Protocol):
+    """A declared ``trip`` timer (profile ``timers = ["trip"]`` on the residual-current resource)."""
+
+    def trip_time_ms(self) -> float | None:
+        """Delay from the last change of the injected residual current to the next loss of mains
+        presence; None: mains has not been lost since."""
+        ...
+
+
+@runtime_checkable
+class Overdraw(Protocol):
+    """``ev_load.overdraw``: draw ``amps`` whatever the PWM advertises (None: follow it again)."""
+
+    def set_overdraw(self, amps: float | None) -> None: ...
+
+
+@runtime_checkable
+class AcSource(Protocol):
+    """A programmable AC source between the grid and the charger (``ac_source``)."""
+
+    def set_voltage(self, volts: float) -> None: ...
+
+    def set_frequency(self, hertz: float) -> None: ...
+
+    def set_output(self, on: bool) -> None:
+        """Output on (the charger is supplied) or off (a mains loss)."""
+        ...
+
+    def measured_voltage(self) -> float:
+        """The output voltage the source measures (V rms)."""
+        ...
+
+    def source_safe(self) -> None:
+        """Nominal supply: 230 V, 50 Hz, output on (a bench's safe state keeps the charger powered)."""
+        ...
+
+
+@runtime_checkable
+class FaultInjection(Protocol):
+    """Relays that fake a contactor fault (``fault_injection``)."""
+
+    def set_contactor_welded(self, on: bool) -> None:
+        """Close the relay across the contactor's contacts: the EV side stays supplied whatever the
+        charger commands."""
+        ...
+
+    def set_contactor_stuck_open(self, on: bool) -> None:
+        """Open the relay in series with the contactor: the EV side is never supplied."""
+        ...
+
+    def faults_safe(self) -> None:
+        """Both relays in their no-fault position."""
+        ...
+
+
+@runtime_checkable
+class Thermal(Protocol):
+    """A heater or chamber that drives the charger's board temperature (``thermal``)."""
+
+    def set_temperature(self, celsius: float) -> None: ...
+
+    def measured_temperature(self) -> float:
+        """What the chamber's (or heater's) own sensor reads (°C)."""
+        ...
+
+    def thermal_safe(self) -> None:
+        """Heater off / chamber back to room temperature."""
         ...

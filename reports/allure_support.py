@@ -102,6 +102,13 @@ def ambiguity(ambiguity_id: str, reading: str) -> None:
     recorded().append(AmbiguityRecord(_active[0].current_test, ambiguity_id, entry.section, entry.summary, reading))
 
 
+def record_marginal(name: str, text: str) -> None:
+    """A measurement within its limit but beyond the product reference inside it: labelled in the
+    report so a release manager sees a unit that only just meets the standard's ceiling."""
+    allure.dynamic.tag(f"marginal:{name}")
+    allure.attach(text, name=f"MARGINAL {name}", attachment_type=allure.attachment_type.TEXT)
+
+
 IDENTITY_READS = (("Charger_config.Get", "serial_number", "charger.serial_number"),
                   ("Charger_config.Get", "board_revision", "charger.board_revision"),
                   ("Board_revision.Get", "board_revision", "charger.board_revision"),

@@ -57,6 +57,7 @@ class EvSide:
         self.requested_a = 0.0              # what the test asked the EV to draw at most
         self._set_a: float | None = None    # what the follower last set on a plain load
         self._last_window: tuple[float, float] | None = None
+        self.overdraw_a: float | None = None  # set_overdraw: the load ignores the PWM meanwhile
 
     # --- which instrument plays what -----------------------------------------------------------
     def has(self, capability: str) -> bool:
@@ -102,6 +103,20 @@ class EvSide:
         else:
             self._apply_follow(force=True)
 
+    def set_overdraw(self, amps: float | None) -> None:
+        """Draw ``amps`` whatever the PWM advertises (the overcurrent stimulus); None: back to drawing no
+        more than advertised (at most the current the test asked for).  An EV emulator switches its own
+        PWM follower off; a plain load is simply set, with the rig's follower held meanwhile."""
+        load = self._role("ev_load", "overdraw")
+        self.overdraw_a = amps
+        if self.follows_pwm:
+            load.set_overdraw(amps)
+        elif amps is not None:
+            load.set_load_current(amps)
+            self._set_a = amps
+        else:
+            self._apply_follow(force=True)
+
     def load_current_a(self) -> float | None:
         """What the EV draws now (A); None when no instrument plays the load."""
         return self._roles.get("ev_load").load_current_a() if self.has("ev_load") else None
@@ -135,6 +150,12 @@ class EvSide:
     def mains_present(self) -> bool:
         return self._role("mains_sense").mains_present()
 
+    def trip_time_ms(self) -> float | None:
+        """The declared ``trip`` timer's reading (residual current change -> mains lost); None without
+        one, or with no loss of mains since the residual current last changed."""
+        timer = self._roles.timers.get("trip")
+        return None if timer is None else timer.trip_time_ms()
+
     def contactor_delay_ms(self) -> float | None:
         """The declared ``contactor`` timer's reading; None without one, or with no move since arming."""
         timer = self._roles.timers.get("contactor")
@@ -145,6 +166,9 @@ class EvSide:
         """Every bound EV-side role to its safe setting: state A, no fault, no load, no residual current."""
         self.requested_a = 0.0
         self._set_a = None
+        if self.overdraw_a is not None and self.follows_pwm:
+            self._roles.get("ev_load").set_overdraw(None)
+        self.overdraw_a = None
         for role, method in (("residual_current", "residual_safe"), ("ev_load", "load_safe"),
                              ("cp_control", "cp_safe")):
             instrument = self._roles.get(role)
@@ -153,7 +177,7 @@ class EvSide:
 
     # --- the EV's PWM decoder, for a plain load --------------------------------------------------
     def _apply_follow(self, force: bool = False) -> None:
-        if self.follows_pwm or not self.has("ev_load"):
+        if self.follows_pwm or not self.has("ev_load") or self.overdraw_a is not None:
             return
         target = 0.0
         if self.has("cp_measurement"):

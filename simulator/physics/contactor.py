@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 class Contactor:
     close_delay_s: float = 0.05
     open_delay_s: float = 0.02
-    welded: bool = False  # a welded contactor stays closed whatever is commanded
+    # Injected faults (the bench's fault_injection role: a relay box on a real bench).  A relay across
+    # the contacts makes a welded contactor (the circuit stays closed whatever is commanded); a relay in
+    # series that is held open makes one stuck open (the circuit never closes).
+    welded: bool = False
+    stuck_open: bool = False
     _commanded: bool = False
     _changes: list[tuple[float, bool]] = field(default_factory=lambda: [(0.0, False)])
 
@@ -26,12 +30,18 @@ class Contactor:
             return
         self._commanded = closed
         delay = self.close_delay_s if closed else self.open_delay_s
-        if self.welded and not closed:
-            return
         self._changes.append((now + delay, closed))
 
     def is_closed(self, now: float) -> bool:
-        """Whether the contacts are closed at device time ``now``."""
+        """Whether the circuit through the contactor is closed at device time ``now``: its contacts,
+        unless an injected fault bypasses (welded) or interrupts (stuck open) them."""
+        if self.stuck_open:
+            return False
+        return self.welded or self.contacts_closed(now)
+
+    def contacts_closed(self, now: float) -> bool:
+        """Whether the contacts themselves are closed at ``now`` (what the coil commanded, after the
+        mechanical delay)."""
         state = False
         for at, closed in self._changes:
             if at <= now:

@@ -63,6 +63,8 @@ class PhysicalModel:
         self._history: list[tuple[float, float, float, float]] = [(self._t, 0.0, 0.0, 0.0)]
         self.cp_changed_at = self._t  # device time of the last EV-side change of the CP line
         self.residual_changed_at = self._t  # device time the injected residual current last changed
+        self.mains_changed_at = self._t     # device time the AC source last changed the supply
+        self.contactor_fault_changed_at = self._t  # device time an injected contactor fault changed
         self._observers: list[Callable[[float], None]] = []
         self._notifying = False
 
@@ -90,7 +92,8 @@ class PhysicalModel:
             return now
 
     def _step(self, t: float, dt: float) -> None:
-        energised = self.contactor.is_closed(t) and self.ev.state in ("C", "D") and not self.ev.pe_open
+        energised = (self.contactor.is_closed(t) and self.mains.on and self.ev.state in ("C", "D")
+                     and not self.ev.pe_open)
         levels = line_levels(self.pilot, self.ev)
         advertised = ev_decoded_current(levels.duty) if self.pilot.mode is PilotMode.PWM else 0.0
         self.load.step(t, dt, advertised, energised, connected=self.ev.state != "A")
@@ -170,15 +173,55 @@ class PhysicalModel:
             return self.contactor.is_closed(self.advance())
 
     def residual_current_ma(self) -> tuple[float, float]:
-        """(DC, AC) residual current in mA; it flows only while the circuit is energised."""
+        """(DC, AC) residual current in mA through the charger's residual-current sensor.
+
+        A bench injects it through a test loop of the sensor (a calibrator or an EV tester's RCD
+        output), so the sensor sees it whether or not the contactor is closed: that is how a residual
+        current present before the contactor would close is tested (IEC 62955: the RDC-DD must then
+        keep the contacts open)."""
         with self.lock:
-            closed = self.contactor.is_closed(self.advance())
-            return (self.residual_dc_ma, self.residual_ac_ma) if closed else (0.0, 0.0)
+            self.advance()
+            return self.residual_dc_ma, self.residual_ac_ma
+
+    def mains_present_at_ev(self) -> bool:
+        """Mains voltage at the EV side: the supply is on and the circuit through the contactor is closed."""
+        with self.lock:
+            now = self.advance()
+            return self.mains.on and self.contactor.is_closed(now)
 
     def temperature_c(self) -> float:
         with self.lock:
             self.advance()
             return self.thermal.temperature_c
+
+    # --- the supply and injected faults (AC source, relay box, heater twins) ---------------------
+    def set_mains(self, *, voltage_v: float | None = None, frequency_hz: float | None = None,
+                  on: bool | None = None) -> None:
+        """What a programmable AC source at the charger's input puts out."""
+        with self.lock:
+            now = self.advance()
+            changed = False
+            for name, value in (("nominal_v", voltage_v), ("frequency_hz", frequency_hz), ("on", on)):
+                if value is not None and getattr(self.mains, name) != value:
+                    setattr(self.mains, name, value)
+                    changed = True
+            if changed:
+                self.mains_changed_at = now
+
+    def set_contactor_fault(self, *, welded: bool | None = None, stuck_open: bool | None = None) -> None:
+        """A relay box across (welded) or in series with (stuck open) the charger's contactor."""
+        with self.lock:
+            now = self.advance()
+            for name, value in (("welded", welded), ("stuck_open", stuck_open)):
+                if value is not None and getattr(self.contactor, name) != value:
+                    setattr(self.contactor, name, value)
+                    self.contactor_fault_changed_at = now
+
+    def set_board_setpoint(self, celsius: float | None) -> None:
+        """A heater (or chamber) driving the board's temperature sensor to ``celsius``; None: off."""
+        with self.lock:
+            self.advance()
+            self.thermal.setpoint_c = celsius
 
     # --- EV side (the EV simulator twin) --------------------------------------------------------
     def set_ev_state(self, state: str) -> None:

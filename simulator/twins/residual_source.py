@@ -8,7 +8,7 @@ one reply line; a rejected line goes to the error queue, answered as ``<code>,"<
 
 Coupling to the model: only while operating does the output reach the sensor, as
 ``model.inject_residual(dc_ma=..., ac_ma=...)`` (DC at 0 Hz, AC rms otherwise); standby and ``*RST``
-write 0/0.  The model itself lets the residual current flow only while the contactor is closed.
+write 0/0.  The output runs through a test loop of the charger's sensor, so the sensor sees it whether or not the contactor is closed.
 
 As on the calibrator, ``OUT`` without a frequency keeps the previous frequency, so a bare
 ``OUT 6 MA`` after an AC output is 6 mA AC: the driver therefore always sends ``0 HZ`` for DC.
