@@ -1,7 +1,9 @@
 """``python -m simulator``: run the virtual bench on loopback until interrupted.
 
-Prints one JSON "ready" line with the endpoints (charger URL, EV simulator serial URL, power
-analyzer VISA resource) so a launcher (the pytest bench fixture, or a person) knows where to go.
+Prints one JSON "ready" line with the endpoints (charger URL, the EV simulator's and the climate
+chamber's serial URLs, the VISA resources of the power analyzer, AC load, calibrator, AC source and
+relay box: the keys of :class:`simulator.bench.Endpoints`) so a launcher (the pytest bench fixture, or
+a person) knows where to go; each key fills the ``{key}`` placeholders of a bench profile.
 """
 from __future__ import annotations
 

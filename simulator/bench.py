@@ -1,8 +1,9 @@
-"""Assemble the virtual bench: one clock, one physical model, the charger and both twins.
+"""Assemble the virtual bench: one clock, one physical model, the charger and the instrument twins.
 
 Every part listens on its own loopback port, so a suite reaches the virtual bench exactly as it
-reaches a real one: HTTP for the charger, a serial URL for the EV simulator, a VISA resource for
-the power analyzer.
+reaches a real one: HTTP for the charger, serial URLs for the EV simulator and the climate chamber,
+VISA resources for the power analyzer, the AC load, the calibrator, the AC source and the relay box.
+Every twin runs on every bench; the profile decides which ones play a role.
 """
 from __future__ import annotations
 
@@ -20,12 +21,19 @@ from simulator.http_server import ChargerHttpServer
 from simulator.physics.model import PhysicalModel
 from simulator.readings import ActiveReadings
 from simulator.twins.ac_load import AcLoadTwin
+from simulator.twins.ac_source import AcSourceTwin
+from simulator.twins.climate_chamber import ClimateChamberTwin
 from simulator.twins.ev_simulator import EvSimulatorTwin
 from simulator.twins.j1772_remote import J1772RemoteTwin
 from simulator.twins.power_analyzer import PowerAnalyzerTwin
+from simulator.twins.relay_box import RelayBoxTwin
 from simulator.twins.residual_source import ResidualSourceTwin
 
 TICK_WALL_S = 0.002
+# The relay box's wiring on the virtual bench (instruments/fault_injection/keysight_34970a.py): the
+# channels the profiles name as welded_channel / stuck_open_channel.
+WELDED_CHANNEL = 101
+STUCK_OPEN_CHANNEL = 102
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class Endpoints:
     j1772_url: str                  # the J1772 EV Sim Remote twin (a composite bench's CP board)
     ac_load_resource: str           # the Chroma 63800 AC load twin
     residual_source_resource: str   # the Fluke 5522A calibrator twin
+    ac_source_resource: str         # the Keysight AC6801B AC source twin (the charger's supply)
+    relay_box_resource: str         # the Keysight 34972A + 34903A relay box twin (contactor faults)
+    chamber_url: str                # the ESPEC SH-241 climate chamber twin
     time_scale: float
 
 
@@ -68,6 +79,10 @@ class VirtualBench:
         self.j1772_twin = J1772RemoteTwin(self.model)
         self.ac_load_twin = AcLoadTwin(self.model)
         self.residual_twin = ResidualSourceTwin(self.model)
+        self.ac_source_twin = AcSourceTwin(self.model)
+        self.relay_box_twin = RelayBoxTwin(self.model, welded_channel=WELDED_CHANNEL,
+                                           stuck_open_channel=STUCK_OPEN_CHANNEL)
+        self.chamber_twin = ClimateChamberTwin(self.model)
         self._ticker: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -81,11 +96,15 @@ class VirtualBench:
         j1772 = await self.j1772_twin.start(self.host, 0)
         ac_load = await self.ac_load_twin.start(self.host, 0)
         residual = await self.residual_twin.start(self.host, 0)
+        ac_source = await self.ac_source_twin.start(self.host, 0)
+        relay_box = await self.relay_box_twin.start(self.host, 0)
+        chamber = await self.chamber_twin.start(self.host, 0)
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
         return Endpoints(f"http://{self.host}:{port}", f"socket://{self.host}:{ev}",
                          f"TCPIP::{self.host}::{analyzer}::SOCKET", f"socket://{self.host}:{j1772}",
                          f"TCPIP::{self.host}::{ac_load}::SOCKET", f"TCPIP::{self.host}::{residual}::SOCKET",
-                         self.clock.time_scale)
+                         f"TCPIP::{self.host}::{ac_source}::SOCKET", f"TCPIP::{self.host}::{relay_box}::SOCKET",
+                         f"socket://{self.host}:{chamber}", self.clock.time_scale)
 
     async def _tick(self) -> None:
         """The firmware's main loop: react to the line and run deferred work (a pending reboot)."""
@@ -98,7 +117,8 @@ class VirtualBench:
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
-        for twin in (self.residual_twin, self.ac_load_twin, self.j1772_twin, self.analyzer_twin):
+        for twin in (self.chamber_twin, self.relay_box_twin, self.ac_source_twin, self.residual_twin,
+                     self.ac_load_twin, self.j1772_twin, self.analyzer_twin):
             await twin.stop()
         await self.ev_twin.stop()
         await self.http.stop()

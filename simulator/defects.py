@@ -39,6 +39,11 @@ PWM = "suites/bench/test_pwm_mapping.py"
 METERING = "suites/bench/test_metering.py"
 SESSION = "suites/bench/test_session_control.py"
 FAULTS = "suites/bench/test_cp_faults.py"
+RCD = "suites/bench/test_rcd.py"
+OVERCURRENT = "suites/bench/test_overcurrent.py"
+CONTACTOR = "suites/bench/test_contactor_failure.py"
+MAINS = "suites/bench/test_mains.py"
+TEMPERATURE = "suites/bench/test_temperature.py"
 
 CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     # --- framing ------------------------------------------------------------------------------
@@ -141,6 +146,70 @@ CATALOGUE: dict[str, Defect] = {d.name: d for d in (
        limit="meter_error_pct"),
     _d("last_session_energy_2wh_short", "metering", "last_session_energy booked 2 Wh short (1 Wh resolution)",
        METERING, SESSION, limit="counter_resolution_wh"),
+    # --- protective functions (simulator/firmware/protection.py, power.py) ------------------------
+    # residual current: trip times are residual change -> contacts open, as an RCD tester times them
+    _d("rcd_dc_6ma_10_5s", "rcd", "6 mA DC trips after 10.5 s (IEC 62955: 10 s)", RCD, limit="rcd_dc_6ma_trip_s"),
+    _d("rcd_dc_60ma_0_32s", "rcd", "60 mA DC trips after 0.32 s (0.3 s)", RCD, limit="rcd_dc_60ma_trip_s"),
+    _d("rcd_dc_200ma_0_11s", "rcd", "200 mA DC trips after 0.11 s (0.1 s)", RCD, limit="rcd_dc_200ma_trip_s"),
+    _d("rcd_ac_1x_0_32s", "rcd", "30 mA AC (1 x IΔn) trips after 0.32 s (0.3 s)", RCD, limit="rcd_ac_1x_trip_s"),
+    _d("rcd_ac_2x_0_16s", "rcd", "60 mA AC (2 x IΔn) trips after 0.16 s (0.15 s)", RCD, limit="rcd_ac_2x_trip_s"),
+    _d("rcd_ac_5x_0_045s", "rcd", "150 mA AC (5 x IΔn) trips after 45 ms (40 ms)", RCD, limit="rcd_ac_5x_trip_s"),
+    _d("rcd_dc_trips_at_2_9ma", "rcd", "the DC channel trips from 2.9 mA: a 3 mA leakage stops charging "
+       "(no trip below 3 mA)", RCD, limit="rcd_dc_no_trip_ma"),
+    _d("rcd_ac_trips_at_14ma", "rcd", "the AC channel trips from 14 mA: 0.5 x IΔn (15 mA) stops charging", RCD,
+       limit="rcd_ac_no_trip_ma"),
+    _d("rcd_ac_2x_slow_0_5s", "rcd", "2 x IΔn AC trips after 0.5 s (a slow filter on the AC channel)", RCD),
+    _d("rcd_dc_threshold_6_5ma", "rcd", "the DC threshold set to 6.5 mA: 6 mA DC never trips", RCD),
+    _d("rcd_ac_threshold_32ma", "rcd", "the AC threshold set to 32 mA: 30 mA AC never trips", RCD),
+    _d("rcd_dc_channel_dead", "rcd", "the DC residual channel is never read: no DC trip at all", RCD),
+    _d("rcd_ac_channel_dead", "rcd", "the AC residual channel is never read: no AC trip at all", RCD),
+    _d("rcd_no_latch", "rcd", "the logged rcd_error is cleared with the active one", RCD),
+    _d("rcd_logged_not_reset", "rcd", "Logged_errors.Reset leaves rcd_error logged", RCD),
+    _d("rcd_resumes_with_fault", "rcd", "an unplug clears the trip and re-zeroes the sensor on the residual "
+       "still present: the next plug-in charges into the fault", RCD),
+    _d("rcd_closes_with_residual", "rcd", "the residual current is watched only while the contactor is "
+       "closed: it closes into a present fault, then trips", RCD),
+    _d("rcd_error_not_active", "rcd", "a trip opens the contactor but never sets rcd_error active", RCD),
+    _d("rcd_trip_not_shown", "rcd", "a trip opens the contactor but the charger reports the EV's letter, "
+       "its normal extended state and no active error", RCD),
+    _d("rcd_init_flag_after_reset", "rcd", "after Device.Reset rcd_init_end_error stays set (the warm boot "
+       "skips the end of the RCD self-test)", RCD),
+    # overcurrent
+    _d("overcurrent_ignored", "overcurrent", "an EV drawing more than the PWM allows is never stopped", OVERCURRENT),
+    _d("overcurrent_flag_missing", "overcurrent", "an overdraw is stopped but overcurrent is never set", OVERCURRENT),
+    _d("overcurrent_response_5_5s", "overcurrent", "an overdraw is stopped after 5.5 s (limit 5 s)", OVERCURRENT,
+       limit="overcurrent_response_s"),
+    # contactor feedback
+    _d("contactor_weld_not_flagged", "contactor", "a welded contactor is never detected", CONTACTOR),
+    _d("contactor_stuck_open_not_flagged", "contactor", "a contactor that does not close is never detected",
+       CONTACTOR),
+    _d("charges_after_contactor_failure", "contactor", "the contactor failure clears at unplug: PWM back on at the "
+       "next plug-in", CONTACTOR),
+    _d("contactor_failure_detect_1_2s", "contactor", "a welded contactor is flagged 1.2 s after the coil "
+       "release (limit 1 s)", CONTACTOR, limit="contactor_failure_detect_s"),
+    # mains
+    _d("overvoltage_ignored", "mains", "an over-voltage supply never stops charging", MAINS),
+    _d("undervoltage_ignored", "mains", "an under-voltage supply never stops charging", MAINS),
+    _d("overvoltage_trips_at_250v", "mains", "charging stops above 250 V: a normal 253 V supply trips", MAINS,
+       limit="mains_high_ok_v"),
+    _d("undervoltage_trips_at_210v", "mains", "charging stops below 210 V: a normal 207 V supply trips", MAINS,
+       limit="mains_low_ok_v"),
+    _d("mains_fault_response_1_2s", "mains", "a supply out of its band is acted on after 1.2 s (limit 1 s)",
+       MAINS, limit="mains_fault_response_s"),
+    _d("energy_lost_on_power_cut", "mains", "no power-fail save: the session's energy since the last booking "
+       "is lost on a mains cut", MAINS),
+    _d("voltage_flag_missing", "mains", "an over-voltage stops charging but sets no voltage flag", MAINS),
+    # temperature
+    _d("derate_missing", "temperature", "overtemp is set but the current is not derated", TEMPERATURE),
+    _d("derate_wrong_reason", "temperature", "overtemperature derates but reports current_limit_reason 0",
+       TEMPERATURE),
+    _d("critical_temp_keeps_charging", "temperature", "critical_temp is set but charging goes on", TEMPERATURE),
+    _d("overtemp_flag_missing", "temperature", "overtemperature derates but overtemp stays false", TEMPERATURE),
+    _d("derate_after_5_5s", "temperature", "the temperature is acted on 5.5 s after it crosses the threshold "
+       "(the firmware re-reads it every 5.5 s; limit 5 s)", TEMPERATURE, limit="temperature_response_s"),
+    # CP faults
+    _d("cp_pe_short_flag_missing", "faults", "a CP-PE short shows state E but never sets state_e_activated",
+       FAULTS),
 )}
 
 

@@ -3,7 +3,9 @@
 Request styles (field-facts §1): ``POST /rpc`` with a whole frame (JSON-RPC 2.0 or the Shelly
 ``src``/``dst`` frame), ``POST /rpc/<Method>`` with the params as body, ``GET /rpc/<Method>?k=v``,
 and a WebSocket on ``/rpc`` for frames and notifications.  ``Device.Reset`` really takes the charger
-off the network: the listener closes and open connections are dropped until it powers on again.
+off the network: the listener closes and open connections are dropped until it powers on again.  So
+does a mains loss (the firmware's ``on_power_loss``): the server is silent until the supply is back and
+the charger has booted ``reboot_s`` later.
 Where the RPC list leaves framing open (codes, ``jsonrpc`` echo, null params or id, batches, whether the
 WebSocket and the URL styles exist at all) the charger's readings decide.  ``latency_s`` delays every
 answer, as a charger on Wi-Fi does.
@@ -29,6 +31,7 @@ from simulator.firmware.rpc_errors import (
 )
 
 _NO_RESULT = object()  # a reply built for an error carries no result
+SUPPLY_POLL_WALL_S = 0.002  # while unpowered, how often the supply is looked at (the bench's tick pauses)
 
 
 class ChargerHttpServer:
@@ -44,11 +47,14 @@ class ChargerHttpServer:
         self._site: web.TCPSite | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         charger.on_reboot = self._schedule_reboot
+        charger.on_power_loss = self._power_lost
         charger.notifications.append(self._push_notification)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> int:
+        self._loop = asyncio.get_running_loop()
         app = web.Application(middlewares=[self._latency_middleware, self._offline_middleware],
                               client_max_size=64 * 1024)
         app.router.add_post("/rpc", self._post_frame)
@@ -68,6 +74,8 @@ class ChargerHttpServer:
             self.port = server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for task in list(self._tasks):  # a pending reboot or power-on dies with the server
+            task.cancel()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -75,19 +83,54 @@ class ChargerHttpServer:
 
     # --- reboot ---------------------------------------------------------------------------------
     def _schedule_reboot(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._reboot())
+        self._spawn(self._reboot)
+
+    def _spawn(self, job: Any) -> None:
+        task = asyncio.get_running_loop().create_task(job())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reboot(self) -> None:
-        await asyncio.sleep(0.01)  # let the reply to Device.Reset leave first
+    async def _offline(self) -> None:
+        """Off the network: the listener closed, open connections dropped."""
         self.rebooting = True
         if self._site is not None:
             await self._site.stop()
+            self._site = None
         for ws in list(self._sockets):
             await ws.close()
+
+    async def _reboot(self) -> None:
+        await asyncio.sleep(0.01)  # let the reply to Device.Reset leave first
+        await self._offline()
         await asyncio.sleep(self.charger.clock.to_wall(self.charger.timing.reboot_s))
+        if not self.charger.powered:
+            return  # the supply went meanwhile: the power task boots it once mains is back
         self.charger.power_on()
+        await self._listen()
+        self.rebooting = False
+
+    # --- the supply -----------------------------------------------------------------------------
+    def _power_lost(self) -> None:
+        """The firmware lost its supply (called from its tick, on whichever thread advanced the model)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._spawn, self._unpowered)
+
+    async def _unpowered(self) -> None:
+        """Silent while mains is off; boot ``reboot_s`` after it is back (and stayed back)."""
+        await self._offline()
+        charger = self.charger
+        model, clock = charger.model, charger.clock
+        while True:
+            while not model.mains.on:
+                model.advance()  # the only thing that runs: the supply is watched, nothing answers
+                await asyncio.sleep(SUPPLY_POLL_WALL_S)
+            back = model.mains_changed_at
+            remaining = back + charger.timing.reboot_s - clock.now()
+            if remaining > 0:
+                await asyncio.sleep(clock.to_wall(remaining))
+            if model.mains.on and model.mains_changed_at == back:
+                break
+        charger.power_on()
         await self._listen()
         self.rebooting = False
 

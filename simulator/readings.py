@@ -117,6 +117,12 @@ SWITCHES: dict[str, ReadingSwitch] = {s.ambiguity: s for s in (
     _s("device_reset_during_session", "Device.Reset while charging", "defer", "reject"),
     _s("charger_stop_sequence", "an OTA stop while the EV stays in C: PWM and contactor together, or PWM "
        "first and the contactor as for a pause (on B, else after >= 6 s)", "together", "pwm_first"),
+    # protective functions (simulator/firmware/protection.py, power.py)
+    _s("rcd_fault_state", "the state shown after a residual-current trip", "cp_letter", "f", "e"),
+    _s("rcd_recovery", "what clears a residual-current trip", "unplug", "automatic", "reset"),
+    _s("mains_voltage_flag", "the flag a supply out of its band sets", "specific", "generic", "both"),
+    _s("session_after_mains_loss", "an EV still in C when mains comes back: a new session or the same one",
+       "new_session", "resumed"),
 )}
 
 

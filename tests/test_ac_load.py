@@ -19,7 +19,7 @@ from pyvisa.errors import VisaIOError
 from instruments.ac_load import Chroma63800Load
 from instruments.errors import BenchFault
 from instruments.power_analyzer import InstrumentError, ScriptedTransport, UnexpectedReply
-from instruments.roles import ROLE_FEATURES, TIMERS, EvLoad, MainsSense
+from instruments.roles import ROLE_FEATURES, TIMERS, EvLoad, MainsSense, Overdraw
 from simulator.clock import DeviceClock
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.ev_load import EvLoad as EvLoadPhysics
@@ -42,7 +42,8 @@ def scripted(script: Script, **kwargs: Any) -> AbstractContextManager[Chroma6380
 
 # --- declarations ------------------------------------------------------------------------------
 def test_declares_roles_and_features_the_role_table_knows() -> None:
-    assert Chroma63800Load.ROLES == {"ev_load": frozenset({"current"}), "mains_sense": frozenset({"present"})}
+    assert Chroma63800Load.ROLES == {"ev_load": frozenset({"current", "overdraw"}),
+                                     "mains_sense": frozenset({"present"})}
     for role, features in Chroma63800Load.ROLES.items():
         assert features <= set(ROLE_FEATURES[role]), role
     assert Chroma63800Load.TIMERS <= set(TIMERS)
@@ -50,7 +51,19 @@ def test_declares_roles_and_features_the_role_table_knows() -> None:
 
 def test_implements_the_role_protocols() -> None:
     load = Chroma63800Load(ScriptedTransport([]))
-    assert isinstance(load, EvLoad) and isinstance(load, MainsSense)
+    assert isinstance(load, EvLoad) and isinstance(load, MainsSense) and isinstance(load, Overdraw)
+
+
+def test_overdraw_is_the_plain_current_setting() -> None:
+    """A plain load draws what it is told whatever the PWM says: the overcurrent stimulus."""
+    script = ok(":LOAD:MODE CURR") + ok(":LOAD:CURR:PEAK:MAX 63") + ok(":LOAD:CURR 21") + ok(":LOAD ON")
+    with scripted(script) as load:
+        load.set_overdraw(21.0)
+
+
+def test_overdraw_off_turns_the_load_off_until_the_follower_sets_it() -> None:
+    with scripted(ok(":LOAD OFF")) as load:
+        load.set_overdraw(None)
 
 
 # --- driver: exact command/response pairs -----------------------------------------------------

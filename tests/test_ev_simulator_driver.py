@@ -164,6 +164,48 @@ def test_contactor_delay(reply: str, delay: float | None) -> None:
         assert sim.contactor_delay_ms() == delay
 
 
+@pytest.mark.parametrize(("reply", "trip"), [("38.500", 38.5), ("NAN", None)])
+def test_trip_time(reply: str, trip: float | None) -> None:
+    with scripted([("MEAS:TIME:TRIP?", reply)]) as sim:
+        assert sim.trip_time_ms() == trip
+
+
+def test_overdraw_sets_the_current_before_it_stops_following_the_pwm() -> None:
+    """The overdraw begins at one instant (LOAD:FOLL OFF), at the current asked, never at the old one."""
+    with scripted([("LOAD:CURR 20", "OK"), ("LOAD:FOLL OFF", "OK")]) as sim:
+        sim.set_overdraw(20.0)
+
+
+def test_overdraw_off_follows_again_then_restores_the_current_asked_before() -> None:
+    script = [("LOAD:CURR 16", "OK"), ("LOAD:CURR 21", "OK"), ("LOAD:FOLL OFF", "OK"),
+              ("LOAD:FOLL ON", "OK"), ("LOAD:CURR 16", "OK")]
+    with scripted(script) as sim:
+        sim.set_load_current(16.0)
+        sim.set_overdraw(21.0)
+        sim.set_overdraw(None)
+
+
+def test_overdraw_off_after_reset_restores_no_load() -> None:
+    with scripted([("LOAD:CURR 16", "OK"), ("*RST", "OK"), ("LOAD:FOLL ON", "OK"), ("LOAD:CURR 0", "OK")]) as sim:
+        sim.set_load_current(16.0)
+        sim.reset()
+        sim.set_overdraw(None)
+
+
+def test_non_finite_overdraw_never_reaches_the_wire() -> None:
+    with scripted([]) as sim, pytest.raises(ValueError, match="finite"):
+        sim.set_overdraw(float("nan"))
+
+
+def test_declares_the_overdraw_feature_and_both_timers() -> None:
+    from instruments.roles import ROLE_FEATURES, TIMERS, Overdraw, TripTimer
+
+    assert "overdraw" in AsciiEvSimulator.ROLES["ev_load"] <= set(ROLE_FEATURES["ev_load"])
+    assert AsciiEvSimulator.TIMERS == {"contactor", "trip"} and AsciiEvSimulator.TIMERS <= set(TIMERS)
+    sim = AsciiEvSimulator(ScriptedSerial([]))
+    assert isinstance(sim, Overdraw) and isinstance(sim, TripTimer)
+
+
 def test_error_reply_raises_with_code_message_and_command() -> None:
     with scripted([("LOAD:CURR 100", 'ERR,-222,"Data out of range; ""100"" A"')]) as sim:
         with pytest.raises(EvSimulatorError) as info:

@@ -91,6 +91,9 @@ def test_headers_match_short_or_long_form_in_any_case(manual, line: str) -> None
     ("RCD:AC -1", -222),
     ("CP:STAT G", -224),
     ("PE:OPEN MAYBE", -224),
+    ("LOAD:FOLL MAYBE", -224),
+    ("MEAS:TIME:TRIP? 1", -108),
+    ("MEAS:TIME:TRIP 1", -113),
 ])
 def test_errors_reply_one_line_and_queue(manual, line: str, code: int) -> None:
     twin = manual[2]
@@ -143,13 +146,121 @@ def test_contactor_moving_twice_unseen_is_reported_not_guessed(manual) -> None:
 
 def test_reset_restores_the_safe_state(manual) -> None:
     _, model, twin = manual
-    for line in ("CP:STAT E", "CP:DIOD:SHOR ON", "PE:OPEN ON", "LOAD:CURR 32", "LOAD:RAMP 5", "RCD:DC 6", "RCD:AC 30"):
+    for line in ("CP:STAT E", "CP:DIOD:SHOR ON", "PE:OPEN ON", "LOAD:CURR 32", "LOAD:RAMP 5", "LOAD:FOLL OFF",
+                 "RCD:DC 6", "RCD:AC 30"):
         assert twin.handle(line) == "OK", line
     assert twin.handle("*RST") == "OK"
     ev = model.ev
     assert (ev.state, ev.diode_shorted, ev.cp_pe_short, ev.pe_open, ev.forced_negative) == ("A", False, False, False, False)
     assert (model.load.max_current_a, model.residual_dc_ma, model.residual_ac_ma) == (0.0, 0.0, 0.0)
+    assert model.load.follows_pwm is True and twin.handle("LOAD:FOLL?") == "1"
     assert twin.handle("MEAS:TIME:CONT?") == "NAN"
+
+
+# --- the load's PWM follower and the timers on mains presence -------------------------------------
+def _charging(clock: ManualClock, model: PhysicalModel, twin: EvSimulatorTwin) -> None:
+    """EV in C drawing up to 20 A, the charger advertising 16 A with its contactor closed."""
+    for line in ("LOAD:CURR 20", "CP:STAT C"):
+        assert twin.handle(line) == "OK"
+    model.set_pilot(PilotMode.PWM, 0.2667)
+    model.command_contactor(True)
+    clock.t += 1.0
+
+
+def test_load_follow_off_draws_the_set_current_whatever_the_pwm(manual) -> None:
+    """The overcurrent stimulus: an EV that ignores the PWM and draws LOAD:CURR."""
+    clock, model, twin = manual
+    _charging(clock, model, twin)
+    assert float(twin.handle("MEAS:CURR?")) == pytest.approx(16.0, abs=0.05)
+    assert (twin.handle("LOAD:FOLL OFF"), twin.handle("LOAD:FOLL?")) == ("OK", "0")
+    clock.t += 0.5
+    assert float(twin.handle("MEAS:CURR?")) == pytest.approx(20.0, abs=0.05)
+    assert twin.handle("LOAD:FOLL ON") == "OK"
+    clock.t += 0.5
+    assert float(twin.handle("MEAS:CURR?")) == pytest.approx(16.0, abs=0.05)
+
+
+def test_trip_timer_runs_from_the_residual_change_to_the_loss_of_mains(manual) -> None:
+    clock, model, twin = manual
+    _charging(clock, model, twin)
+    start = clock.t
+    assert twin.handle("RCD:DC 6") == "OK"
+    assert twin.handle("RCD:AC 0") == "OK"  # no change of the residual current: the timer keeps its start
+    assert twin.handle("MEAS:TIME:TRIP?") == "NAN"
+    clock.t += 0.5
+    model.command_contactor(False, at=start + 0.1)  # the firmware timestamps its trip in the past
+    clock.t += 0.5  # the contacts opened long before anyone asks: timed from the contactor
+    assert twin.handle("MEAS:TIME:TRIP?") == f"{(0.1 + model.contactor.open_delay_s) * 1000:.3f}"
+    clock.t += 0.2
+    assert twin.handle("RCD:DC 0") == "OK"  # a new residual change: no loss of mains after it yet
+    assert twin.handle("MEAS:TIME:TRIP?") == "NAN"
+
+
+def test_trip_timer_has_nothing_to_time_when_mains_was_already_absent(manual) -> None:
+    """A residual current before the contactor closes (it must then stay open): no trip to time."""
+    clock, model, twin = manual
+    twin.handle("CP:STAT C")
+    twin.handle("RCD:DC 30")
+    clock.t += 2.0
+    assert twin.handle("MEAS:MAIN?") == "0" and twin.handle("MEAS:TIME:TRIP?") == "NAN"
+
+
+def test_trip_timer_counts_a_loss_of_the_supply(manual) -> None:
+    clock, model, twin = manual
+    _charging(clock, model, twin)
+    twin.handle("RCD:AC 30")
+    clock.t += 0.05
+    model.set_mains(on=False)
+    clock.t += 0.3
+    assert twin.handle("MEAS:MAIN?") == "0" and twin.handle("MEAS:TIME:TRIP?") == "50.000"
+
+
+def test_contactor_timer_sees_an_injected_weld_and_not_the_contacts_behind_it(manual) -> None:
+    clock, model, twin = manual
+    twin.handle("CP:STAT C")
+    clock.t += 0.2
+    model.set_contactor_fault(welded=True)  # a relay across the contactor: mains at the EV side now
+    clock.t += 0.3
+    assert twin.handle("MEAS:MAIN?") == "1" and twin.handle("MEAS:TIME:CONT?") == "200.000"
+    twin.handle("CP:STAT B")
+    clock.t += 0.1
+    model.command_contactor(True)
+    clock.t += 0.2
+    model.command_contactor(False)  # the contacts moved twice, mains presence never changed
+    clock.t += 0.2
+    assert twin.handle("MEAS:TIME:CONT?") == "NAN"
+
+
+def test_contactor_timer_sees_a_stuck_open_contactor_as_no_change(manual) -> None:
+    clock, model, twin = manual
+    model.set_contactor_fault(stuck_open=True)
+    twin.handle("CP:STAT C")
+    clock.t += 0.1
+    model.command_contactor(True)
+    clock.t += 0.5
+    assert twin.handle("MEAS:MAIN?") == "0" and twin.handle("MEAS:TIME:CONT?") == "NAN"
+
+
+def test_contactor_timer_sees_a_mains_cut(manual) -> None:
+    clock, model, twin = manual
+    _charging(clock, model, twin)
+    twin.handle("CP:STAT B")
+    clock.t += 0.1
+    model.set_mains(on=False)
+    clock.t += 0.4
+    assert twin.handle("MEAS:TIME:CONT?") == "100.000"
+
+
+def test_a_voltage_step_is_no_change_of_presence(manual) -> None:
+    clock, model, twin = manual
+    twin.handle("CP:STAT C")
+    clock.t += 0.1
+    model.set_mains(voltage_v=265.0)
+    assert twin.handle("MEAS:TIME:CONT?") == "NAN"
+    clock.t += 0.2
+    model.command_contactor(True)
+    clock.t += 0.2
+    assert twin.handle("MEAS:TIME:CONT?") == f"{(0.3 + model.contactor.close_delay_s) * 1000:.3f}"
 
 
 # --- through the transports -------------------------------------------------------------------
@@ -238,6 +349,26 @@ def test_load_current_follows_pwm_once_mains_present(twin_bench: Loopback) -> No
     assert current == pytest.approx(model.electrical().current_a, abs=0.5)
     sim.inject_residual_current(dc_ma=6.0)
     assert model.residual_current_ma() == (6.0, 0.0)
+
+
+def test_overdraw_and_trip_timer_over_the_socket(twin_bench: Loopback) -> None:
+    sim, model = twin_bench.sim, twin_bench.model
+    sim.set_load_current(32.0, ramp_a_per_s=1000.0)
+    sim.set_cp_state("C")
+    model.set_pilot(PilotMode.PWM, 0.2667)  # 16 A advertised
+    model.command_contactor(True)
+    wait_until("the EV drawing the advertised 16 A", sim.load_current_a, lambda a: abs(a - 16.0) < 0.05)
+    sim.set_overdraw(20.0)
+    wait_until("the EV overdrawing 20 A", sim.load_current_a, lambda a: abs(a - 20.0) < 0.05)
+    sim.set_overdraw(None)  # follows again, within the 32 A asked before
+    wait_until("the EV back at the advertised 16 A", sim.load_current_a, lambda a: abs(a - 16.0) < 0.05)
+    assert model.load.max_current_a == 32.0
+    sim.inject_residual_current(dc_ma=6.0)
+    assert sim.trip_time_ms() is None
+    model.command_contactor(False)  # as a tripping charger would
+    wait_until("mains gone at the EV side", sim.mains_present, lambda present: not present)
+    trip = sim.trip_time_ms()
+    assert trip is not None and trip >= model.contactor.open_delay_s * 1000
 
 
 def test_device_time_is_the_model_clock(twin_bench: Loopback) -> None:

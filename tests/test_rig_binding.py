@@ -38,8 +38,13 @@ def test_capabilities_follow_from_the_roles_bound() -> None:
     virtual = load_profile(BENCHES_DIR / "virtual.toml").capabilities
     composite = load_profile(BENCHES_DIR / "virtual-composite.toml").capabilities
     no_timers = load_profile(BENCHES_DIR / "virtual-no-timers.toml").capabilities
-    assert "timer.contactor" in virtual and "timer.contactor" not in no_timers
-    assert virtual - {"timer.contactor"} == no_timers
+    assert {"timer.contactor", "timer.trip"} <= virtual and not {"timer.contactor", "timer.trip"} & no_timers
+    assert virtual - {"timer.contactor", "timer.trip"} == no_timers
+    site = {"ac_source.voltage", "ac_source.frequency", "ac_source.output", "fault_injection.contactor_welded",
+            "fault_injection.contactor_stuck_open", "ev_load.overdraw"}
+    assert site | {"thermal.board_temperature"} <= virtual
+    assert site <= composite  # a lab has a supply and a relay box ...
+    assert "thermal" not in composite and "thermal.board_temperature" not in composite  # ... but no chamber
     assert {"cp_control.states", "cp_measurement", "ev_load.current", "mains_sense", "residual_current.dc",
             "power_analyzer"} <= composite
     for feature in ("cp_control.diode_short", "cp_control.cp_pe_short", "cp_control.pe_open", "ev_load.follows_pwm"):
@@ -53,6 +58,12 @@ def test_one_instrument_may_play_several_roles_and_a_role_names_its_player() -> 
     check_bindings(raw)
     assert capabilities(raw) >= {"cp_control", "cp_control.pe_open", "mains_sense"}
     assert "ev_load" not in capabilities(raw)
+
+
+def test_a_bench_without_a_chamber_says_so_in_the_skip_reason() -> None:
+    composite = load_profile(BENCHES_DIR / "virtual-composite.toml")
+    reason = missing_reason(composite, ["thermal.board_temperature"])
+    assert reason is not None and "thermal" in reason
 
 
 def test_a_missing_feature_is_skipped_with_the_instrument_that_plays_the_role() -> None:

@@ -4,9 +4,11 @@ On a composite bench the electronic load *is* the EV's battery charger: it draws
 programs, in constant-current mode, and its own voltmeter shows whether the charger's contactor has
 put mains on the EV side.  So one instrument serves two roles:
 
-* ``ev_load`` with feature ``current`` only.  The 63800 decodes no PWM (the rig keeps the current
-  within what the PWM advertises), and no programmable slew rate for CC mode could be confirmed in
-  its manual, so ``ramp`` is not offered and asking for one raises rather than being ignored.
+* ``ev_load`` with features ``current`` and ``overdraw``.  The 63800 decodes no PWM (the rig keeps
+  the current within what the PWM advertises), so it overdraws by nature: told a current, it draws it
+  whatever the PWM says (:meth:`Chroma63800Load.set_overdraw`, the overcurrent stimulus).  No
+  programmable slew rate for CC mode could be confirmed in its manual, so ``ramp`` is not offered and
+  asking for one raises rather than being ignored.
 * ``mains_sense`` with feature ``present``: ``:MEAS:VOLT?`` above a threshold (100 V by default:
   far above noise with the contactor open, far below the 230 V the charger switches through).
 
@@ -69,7 +71,7 @@ class Chroma63800Load(ScpiInstrument):
     """
 
     ROLES: ClassVar[dict[str, frozenset[str]]] = {
-        "ev_load": frozenset({"current"}),
+        "ev_load": frozenset({"current", "overdraw"}),
         "mains_sense": frozenset({"present"}),
     }
     TIMERS: ClassVar[frozenset[str]] = frozenset()
@@ -143,6 +145,12 @@ class Chroma63800Load(ScpiInstrument):
         self.peak_current_max_a = peak
         self.current_a = amps
         self.enabled = True
+
+    def set_overdraw(self, amps: float | None) -> None:
+        """Draw ``amps`` whatever the PWM advertises: a plain load does nothing else, so this is
+        :meth:`set_load_current`.  None ends the overdraw with the load off (0 A) until the rig's PWM
+        follower sets the current the PWM allows (rig/ev.py), so nothing beyond it is drawn meanwhile."""
+        self.set_load_current(0.0 if amps is None else amps)
 
     def load_current_a(self) -> float:
         """The rms current the load measures now (A)."""

@@ -33,12 +33,14 @@ DIODE_SHORT = "CP:DIOD:SHOR {}"
 PE_OPEN = "PE:OPEN {}"
 LOAD_CURRENT = "LOAD:CURR {}"
 LOAD_RAMP = "LOAD:RAMP {}"
+LOAD_FOLLOW = "LOAD:FOLL {}"
 RESIDUAL_DC = "RCD:DC {}"
 RESIDUAL_AC = "RCD:AC {}"
 MEASURE_CP = "MEAS:CP?"
 MEASURE_MAINS = "MEAS:MAIN?"
 MEASURE_CURRENT = "MEAS:CURR?"
 MEASURE_CONTACTOR_DELAY = "MEAS:TIME:CONT?"
+MEASURE_TRIP_TIME = "MEAS:TIME:TRIP?"
 
 OK = "OK"
 NAN = "NAN"
@@ -70,20 +72,22 @@ class AsciiEvSimulator:
     """:class:`~instruments.ev_simulator.interface.EvSimulator` over the ASCII line protocol.
 
     One box that plays five roles of instruments/roles.py (CP control with every CP/PE fault, an EV
-    load that decodes the PWM, residual current, an on-demand CP scope, mains sense) and has a
-    ``contactor`` timer (``MEAS:TIME:CONT?``), used only where a profile declares it.  Its device
+    load that decodes the PWM and can be told to overdraw, residual current, an on-demand CP scope,
+    mains sense) and has two timers on mains presence at the EV side, used only where a profile
+    declares them: ``contactor`` (``MEAS:TIME:CONT?``, from the last CP state) and ``trip``
+    (``MEAS:TIME:TRIP?``, from the last residual-current change to the loss of mains).  Its device
     clock (``SYST:TIME?``) is not used for timing: no CP-load product has one to offer; the rig
     stamps readings with the host's clock.
     """
 
     ROLES: ClassVar[dict[str, frozenset[str]]] = {
         "cp_control": frozenset({"states", "diode_short", "cp_pe_short", "pe_open"}),
-        "ev_load": frozenset({"current", "ramp", "follows_pwm"}),
+        "ev_load": frozenset({"current", "ramp", "follows_pwm", "overdraw"}),
         "residual_current": frozenset({"dc", "ac"}),
         "cp_measurement": frozenset({"frequency", "duty", "levels"}),
         "mains_sense": frozenset({"present"}),
     }
-    TIMERS: ClassVar[frozenset[str]] = frozenset({"contactor"})
+    TIMERS: ClassVar[frozenset[str]] = frozenset({"contactor", "trip"})
     resolution_s = 0.0  # an on-demand measurement: its window is the query itself
 
     def __init__(self, port: SerialLike, *, encoding: str = "ascii") -> None:
@@ -91,6 +95,7 @@ class AsciiEvSimulator:
         self._encoding = encoding
         self._lock = threading.Lock()  # one exchange at a time: replies are matched by order
         self._out_of_sync = False
+        self._load_a = 0.0  # the last LOAD:CURR asked through set_load_current (restored after an overdraw)
 
     @classmethod
     def open(cls, url: str, baudrate: int = 115200, timeout_s: float = 1.0) -> AsciiEvSimulator:
@@ -118,10 +123,24 @@ class AsciiEvSimulator:
         self.set_cp_state("E" if on else "A")
 
     def cp_safe(self) -> None:
-        self.reset()  # *RST: state A, no faults, no load, no residual current
+        self.reset()  # *RST: state A, no faults, no load (following the PWM), no residual current
 
     def load_safe(self) -> None:
         self.set_load_current(0.0)
+
+    def set_overdraw(self, amps: float | None) -> None:
+        """Draw ``amps`` whatever the PWM advertises (``LOAD:FOLL OFF``); None: follow the PWM again,
+        within the current last asked through :meth:`set_load_current`.
+
+        The current is set while the load still follows, so the overdraw starts at one instant (the
+        ``LOAD:FOLL OFF``); following is restored before the current goes back, so the EV never draws
+        more than advertised on the way back."""
+        if amps is None:
+            self.command(LOAD_FOLLOW.format("ON"))
+            self.command(LOAD_CURRENT.format(_number(self._load_a, "amps")))
+            return
+        self.command(LOAD_CURRENT.format(_number(amps, "amps")))
+        self.command(LOAD_FOLLOW.format("OFF"))
 
     def set_residual(self, dc_ma: float = 0.0, ac_ma: float = 0.0) -> None:
         self.inject_residual_current(dc_ma=dc_ma, ac_ma=ac_ma)
@@ -197,6 +216,7 @@ class AsciiEvSimulator:
 
     def reset(self) -> None:
         self.command(RESET)
+        self._load_a = 0.0  # *RST: no load, following the PWM
 
     def set_cp_state(self, state: str) -> None:
         letter = state.strip().upper()
@@ -215,6 +235,7 @@ class AsciiEvSimulator:
         if ramp_a_per_s is not None:
             self.command(LOAD_RAMP.format(_number(ramp_a_per_s, "ramp_a_per_s")))
         self.command(LOAD_CURRENT.format(_number(amps, "amps")))
+        self._load_a = float(amps)
 
     def inject_residual_current(self, dc_ma: float = 0.0, ac_ma: float = 0.0) -> None:
         self.command(RESIDUAL_DC.format(_number(dc_ma, "dc_ma")))
@@ -242,6 +263,14 @@ class AsciiEvSimulator:
         if reply.upper() == NAN:
             return None  # the documented "no change since the last CP:STATe"
         return self._parse_float(reply, MEASURE_CONTACTOR_DELAY, reply)
+
+    def trip_time_ms(self) -> float | None:
+        """The trip timer: ms from the last residual-current change to the first loss of mains presence
+        after it; None (``NAN``) when mains has not been lost since."""
+        reply = self.query(MEASURE_TRIP_TIME)
+        if reply.upper() == NAN:
+            return None
+        return self._parse_float(reply, MEASURE_TRIP_TIME, reply)
 
     def device_time_s(self) -> float:
         return self._float(DEVICE_TIME)

@@ -668,6 +668,84 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ),
         ('together', 'pwm_first',),
     ),
+    # protective functions (6.9 / 6.16 flags, chapter 5 rcd_enabled / *_temp_threshold, field-facts §5)
+    Ambiguity(
+        "rcd_fault_state", "6.5",
+        "After a residual-current trip (rcd_error, 6.16) the spec does not say which state the charger "
+        "shows: charger_state lists A-F, and nothing ties rcd_error to E or F.",
+        (
+            "charger_state stays the EV's CP letter, extended_charger_state E, CP steady +12 V (PWM off)",
+            "F: the charger drives -12 V (EVSE not available)",
+            "E: charger_state E",
+        ),
+        ('cp_letter', 'f', 'e',),
+    ),
+    Ambiguity(
+        "rcd_recovery", "6.16",
+        "'rcd_error - RCD error flag' says nothing of when an active trip clears: IEC 62955 lets an "
+        "RDC-DD reclose once the fault is gone, a charger may also wait for the unplug or for a reset.",
+        (
+            "clears once the EV is unplugged and the residual current is gone",
+            "clears automatically a few seconds after the residual current is gone, EV still plugged",
+            "clears only on Device.Reset (or a power cycle)",
+        ),
+        ('unplug', 'automatic', 'reset',),
+        dropped=(
+            "never clears while the logged flag is set: ruled out by 6.9/6.10 keeping a separate "
+            "'Logged_errors.Reset' for the logged copy, so the active flag (6.16 'Get active errors') "
+            "must be able to clear on its own",
+        ),
+    ),
+    Ambiguity(
+        "mains_voltage_flag", "6.16",
+        "6.9/6.16 list 'voltage_error - Voltage error flag' beside 'undervoltage_error' and "
+        "'overvoltage_error' without saying which a supply out of its band sets.",
+        (
+            "the specific flag: overvoltage_error or undervoltage_error",
+            "the generic voltage_error",
+            "both the generic and the specific flag",
+        ),
+        ('specific', 'generic', 'both',),
+    ),
+    Ambiguity(
+        "session_after_mains_loss", "6.5",
+        "Whether a session cut by a mains loss continues when the supply is back (the EV still in C) is "
+        "not said: session_id is only 'Current session ID'.",
+        (
+            "a new session (a new session_id) starts for the EV still in C",
+            "the same session (same session_id) continues",
+        ),
+        ('new_session', 'resumed',),
+        dropped=(
+            "the energy charged before the cut is lost: ruled out by 6.5/6.22's 'total_charged_energy - "
+            "Total charged energy', which would then miss energy the meter ('energy_index - Current "
+            "energy index value') counted",
+        ),
+    ),
+    Ambiguity(
+        "overcurrent_recovery", "6.16",
+        "'overcurrent - Overcurrent flag' says nothing of when an active overcurrent clears.",
+        ("clears when the EV is unplugged (the overdrawing vehicle leaves); the logged flag stays until "
+         "Logged_errors.Reset",),
+    ),
+    Ambiguity(
+        "contactor_failure_recovery", "6.16",
+        "'contactor_failure - Contactor failure error flag' says nothing of when it clears; a contactor "
+        "that welded or did not close cannot be trusted to switch the next session.",
+        ("latched until Device.Reset or a power cycle: no PWM, no charging attempt meanwhile",),
+    ),
+    Ambiguity(
+        "mains_fault_recovery", "6.16",
+        "'overvoltage_error' / 'undervoltage_error' / 'voltage_error' say nothing of when they clear.",
+        ("clear automatically once the supply has been back within 230 V ±10 % for a couple of seconds; "
+         "charging then resumes",),
+    ),
+    Ambiguity(
+        "temperature_recovery", "5",
+        "'overtemp_threshold' and 'critical_temp_threshold' (chapter 5) give the set points but no "
+        "hysteresis: when overtemp / critical_temp clear is not said.",
+        ("each clears a few degrees (5 °C) below its threshold: derating and the stop end there",),
+    ),
 )
 
 AMBIGUITIES_BY_ID: dict[str, Ambiguity] = {a.id: a for a in AMBIGUITIES}
@@ -740,6 +818,18 @@ ABOUT: dict[str, tuple[str, ...]] = {
     "blocked_state_letter": ("Charger_info.Get/charger_state",),
     "session_booked_at": ("Counters_config.Get", "Counters_config.Get/total_charged_sessions"),
     "charger_stop_sequence": ("Ota.Verify",),
+    "rcd_fault_state": ("Charger_info.Get/charger_state", "Charger_info.Get/extended_charger_state",
+                        "Active_errors.Get/rcd_error"),
+    "rcd_recovery": ("Active_errors.Get/rcd_error", "Logged_errors.Get/rcd_error", "rcd_enabled"),
+    "mains_voltage_flag": ("Active_errors.Get/voltage_error", "Active_errors.Get/overvoltage_error",
+                           "Active_errors.Get/undervoltage_error"),
+    "session_after_mains_loss": ("Charger_info.Get/session_id", "Counters_config.Get/total_charged_energy"),
+    "overcurrent_recovery": ("Active_errors.Get/overcurrent",),
+    "contactor_failure_recovery": ("Active_errors.Get/contactor_failure", "Device.Reset"),
+    "mains_fault_recovery": ("Active_errors.Get/voltage_error", "Active_errors.Get/overvoltage_error",
+                             "Active_errors.Get/undervoltage_error"),
+    "temperature_recovery": ("overtemp_threshold", "critical_temp_threshold", "Active_errors.Get/overtemp",
+                             "Active_errors.Get/critical_temp"),
 }
 
 

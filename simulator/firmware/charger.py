@@ -62,6 +62,12 @@ class VirtualCharger:
                                              readings=self.readings)
         self.reboot_pending = False
         self.on_reboot: Callable[[], None] = lambda: None
+        # The transport's hooks for the supply (simulator/firmware/power.py): the firmware's tick raises
+        # them, possibly from an instrument twin's thread, when mains goes off and comes back.
+        self.on_power_loss: Callable[[], None] = lambda: None
+        self.on_power_back: Callable[[], None] = lambda: None
+        self.controller.power.on_power_loss = lambda: self.on_power_loss()
+        self.controller.power.on_power_back = lambda: self.on_power_back()
         self.notifications: list[Callable[[dict[str, Any]], None]] = []
         self._energy_index_base = float(self.store.data["counters"].get("energy_index_wh", 0.0))
 
@@ -261,6 +267,11 @@ class VirtualCharger:
         self.reboot_pending = False
         self.on_reboot()
         return True
+
+    @property
+    def powered(self) -> bool:
+        """Whether the firmware runs (mains on and booted)."""
+        return self.controller.power.powered
 
     def power_on(self) -> None:
         """What the unit does when it comes back: reload flash, reset volatile state."""

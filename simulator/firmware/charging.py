@@ -1,8 +1,10 @@
-"""The charging state machine: IEC 61851 states, the spec's extended states, sessions and faults.
+"""The charging state machine: IEC 61851 states, the spec's extended states, sessions and CP faults.
 
 The controller runs whenever anyone observes the bench (``PhysicalModel.observe``) and from the
 server's background tick.  It timestamps its reactions from the moment the CP line changed, so its
-delays are exact in device time however coarse the tick is.
+delays are exact in device time however coarse the tick is.  The protective functions (residual
+current, overcurrent, contactor feedback, mains, temperature) are ``protection.py``'s; the supply
+(power loss, power-fail save) is ``power.py``'s.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from simulator.defects import ActiveDefects
 from simulator.firmware.config_store import ConfigStore
 from simulator.firmware.errors_register import ErrorRegister
+from simulator.firmware.ledger import Reaction
 from simulator.firmware.limits import (
     HW_MAX_A,
     REASON_HW,
@@ -23,29 +26,21 @@ from simulator.firmware.limits import (
     duty_for_current,
     user_power_current,
 )
+from simulator.firmware.power import PowerSupervisor
+from simulator.firmware.protection import Protection
+from simulator.firmware.boundary import boundary_timing
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode, adc_state_for, line_levels
 from simulator.physics.model import PhysicalModel
 from simulator.readings import ActiveReadings
 
 DIODE_OK_BELOW_V = -10.5
-RCD_DC_TRIP_MA, RCD_AC_TRIP_MA = 6.0, 30.0
 # Extended states in which the EV is held off while connected: charger_state is the EV's letter or B
 # (reading blocked_state_letter).
 HELD_OFF = ("B_AUTH", "LOCKED", "B_SCHEDULER", "B_PAUSE")
 # The internal reason for dynamic current 0, shown as the reading dynamic_current_zero_state says.
 _DYNAMIC_ZERO = "DYNAMIC_ZERO"
 _DYNAMIC_ZERO_EXTENDED = {"b_pause": "B_PAUSE", "b": "B", "b_scheduler": "B_SCHEDULER", "c_pwm_off": "C"}
-
-
-def rcd_trip_time_s(dc_ma: float, ac_ma: float) -> float | None:
-    """Trip time of the built-in RDC-DD / type A detector, or None below its thresholds."""
-    times = []
-    if dc_ma >= RCD_DC_TRIP_MA:
-        times.append(0.5 if dc_ma < 60 else 0.2 if dc_ma < 200 else 0.08)
-    if ac_ma >= RCD_AC_TRIP_MA:
-        times.append(0.2 if ac_ma < 60 else 0.1 if ac_ma < 150 else 0.03)
-    return min(times) if times else None
 
 
 @dataclass
@@ -61,15 +56,6 @@ class Session:
 
 
 @dataclass
-class Reaction:
-    """A delayed firmware reaction (for the timing ledger): what, caused at, applied at."""
-
-    what: str
-    caused_at: float
-    applied_at: float
-
-
-@dataclass
 class ControllerState:
     cp_seen: str = "A"
     cp_seen_at: float = 0.0
@@ -79,7 +65,6 @@ class ControllerState:
     pwm_current: int = 0
     pending_duty: tuple[float, float, int] | None = None  # (due, duty, current)
     fault_until: float = 0.0
-    rcd_latched: bool = False
     pe_fault: bool = False                          # PE loss shown as E or F (reading pe_open_state)
     pe_fault_at: float = 0.0
     pending_since: float = 0.0                      # when the pending duty change was decided
@@ -104,6 +89,8 @@ class ChargingController:
         model.pilot.frequency_hz = 1100.0 if "pwm_frequency_1100hz" in defects else timing.pwm_frequency_hz
         model.pilot.duty_offset = timing.duty_offset_pct / 100.0
         self.calendar_start = calendar_start or datetime.now(timezone.utc)
+        self.protection = Protection(self)
+        self.power = PowerSupervisor(self)
         self.reboot()
         model.observe(self.tick)
 
@@ -136,6 +123,8 @@ class ChargingController:
         self.s = ControllerState(cp_seen_at=self.model.clock.now())
         self.model.set_pilot(PilotMode.DC_HIGH, 1.0)
         self.model.command_contactor(False)
+        self.protection.reset(self.s.cp_seen_at)
+        self.power.booted()
 
     # --- limits -----------------------------------------------------------------------------
     def calendar_now(self, now: float) -> datetime:
@@ -166,8 +155,7 @@ class ChargingController:
 
     def arbitration(self, now: float) -> Arbitration:
         app = self.store.app
-        # Overtemperature derates to 16 A; critical temperature stops charging (errors set by _check_faults).
-        temp_limit = 0 if self.errors.active["critical_temp"] else 16 if self.errors.active["overtemp"] else HW_MAX_A
+        temp_limit = self.protection.temperature_limit()  # derated or 0 as the temperature monitor says
         dynamic = self.dynamic_current
         if dynamic == 0 and "dynamic_zero_keeps_charging" in self.defects:
             dynamic = 6
@@ -189,6 +177,7 @@ class ChargingController:
             "user_power_current": min(HW_MAX_A, user_power),
         }
         overrides = {"dynamic_current": 2} if "wrong_limit_reason_dynamic" in self.defects else {}
+        overrides.update(self.protection.reason_overrides())
         if self.readings.is_("user_power_limit_reason", "hw"):
             overrides["user_power_current"] = REASON_HW
         last_set = self.limit_set_at if self.readings.is_("limit_reason_tie", "set_limit") else None
@@ -200,6 +189,8 @@ class ChargingController:
 
     # --- the state machine --------------------------------------------------------------------
     def tick(self, now: float) -> None:
+        if not self.power.supplied(now):
+            return  # no supply: the firmware is not running
         s, model = self.s, self.model
         self._ledger_meter_lag(now)
         levels = line_levels(model.pilot, model.ev)
@@ -209,7 +200,11 @@ class ChargingController:
         elif letter != s.cp_seen and now >= model.cp_changed_at + self.timing.cp_debounce_s:
             s.cp_seen, s.cp_seen_at = letter, model.cp_changed_at + self.timing.cp_debounce_s
             s.ledger.append(Reaction(f"state_{letter}_seen", model.cp_changed_at, s.cp_seen_at))
+        self.protection.check(now)
         self._check_faults(now, letter, levels.low_v)
+        if self.protection.holds():
+            self._held(now)
+            return
         if s.fault_until > now:
             return
         if model.pilot.mode is PilotMode.DC_NEGATIVE:  # fault hold over: retry from +12 V
@@ -261,16 +256,6 @@ class ChargingController:
 
     def _check_faults(self, now: float, letter: str, low_v: float) -> None:
         s, model = self.s, self.model
-        contactor_closed = model.contactor.is_closed(now)
-        dc_ma, ac_ma = (model.residual_dc_ma, model.residual_ac_ma) if contactor_closed else (0.0, 0.0)
-        trip = rcd_trip_time_s(dc_ma, ac_ma)
-        if self.store.charger["rcd_enabled"] and trip is not None and not s.rcd_latched:
-            since = max(model.residual_changed_at, model.contactor.last_change_at(now) or 0.0)
-            if now >= since + trip:
-                s.rcd_latched = True
-                model.command_contactor(False, at=since + trip)
-                s.ledger.append(Reaction("rcd_trip", since, since + trip))
-        self.errors.set("rcd_error", s.rcd_latched)
         # The diode is judged on a settled line only: the present level and the debounced state both in
         # B/C/D (a CP-PE short also lifts the low level, but it is state E, not a diode fault).
         settled_at = model.cp_changed_at + self.timing.cp_debounce_s
@@ -286,10 +271,27 @@ class ChargingController:
             else:
                 self._enter_error(since, "cp_diode_failure", pilot_negative=True,
                                   shown=("E", "E") if reading == "e" else None)
-        temperature = model.thermal.temperature_c + self.store.charger["temp_offset"]
-        over, crit = self.store.charger["overtemp_threshold"], self.store.charger["critical_temp_threshold"]
-        self.errors.set("overtemp", temperature >= over or (self.errors.active["overtemp"] and temperature > over - 5))
-        self.errors.set("critical_temp", temperature >= crit or (self.errors.active["critical_temp"] and temperature > crit - 5))
+
+    def _held(self, now: float) -> None:
+        """A protective stop holds (``protection.py``): PWM off, the contactor open, charging booked as
+        ended, the state shown as the protection says; an unplug still ends the session."""
+        s, model, protection = self.s, self.model, self.protection
+        if model.ev.state == "A":  # the plug's contact: the CP line may be held at -12 V meanwhile
+            self._unplugged(now)
+            if not protection.holds():
+                return
+        elif self.session is None:
+            self._start_session(now)
+        if model.contactor.commanded_closed:
+            model.command_contactor(False)
+        if protection.pilot_negative():
+            model.set_pilot(PilotMode.DC_NEGATIVE, 0.0)
+        else:
+            model.set_pilot(PilotMode.DC_HIGH, 1.0)
+        s.allowed_since = s.pending_duty = None
+        self._book_session(now, charging_ended=True)
+        self._account_session(now)
+        self.state, self.extended = protection.shown(s.cp_seen)
 
     def _enter_error(self, since: float, flag: str, pilot_negative: bool,
                      shown: tuple[str, str] | None = None) -> None:
@@ -297,7 +299,8 @@ class ChargingController:
         ``contactor_open_s`` after it, however late the tick that noticed it.  ``shown``: the
         (charger_state, extended state) a reading of the spec shows instead of the default."""
         s, model = self.s, self.model
-        self.errors.set(flag, True)
+        if not (flag == "state_e_activated" and "cp_pe_short_flag_missing" in self.defects):
+            self.errors.set(flag, True)
         if model.contactor.commanded_closed:
             timing = self.timing
             at = since + timing.vary(timing.contactor_open_s if timing.fault_open_s is None else timing.fault_open_s)
@@ -325,7 +328,8 @@ class ChargingController:
         if self.session is not None:
             self._end_session(now)
         self.authorized = self.user_stopped = self.paused = self.schedule_overridden = False
-        s.rcd_latched = False
+        self.protection.unplugged(now)
+        self.power.forget_session()
         self.errors.set("cp_diode_failure", False)
         s.allowed_since = s.blocked_since = None
         s.pending_duty = None
@@ -358,7 +362,8 @@ class ChargingController:
 
     def _only_warnings(self) -> bool:
         """Overtemperature only derates; every other active error stops charging."""
-        return all(not on or flag == "overtemp" for flag, on in self.errors.active.items())
+        warnings = self.protection.warnings()
+        return all(not on or flag in warnings for flag, on in self.errors.active.items())
 
     def _connected(self, now: float, cp: str) -> None:
         s, model, timing = self.s, self.model, self.timing
@@ -392,7 +397,7 @@ class ChargingController:
             s.allowed_since = now
         self._drive_pwm(now, arb)
         self.extended = {"B": "B", "C": "C", "D": "D"}[cp]
-        if cp in ("C", "D") and not closed:
+        if cp in ("C", "D") and not closed and not self.protection.inhibits_close():
             cause = max(s.cp_seen_at, s.allowed_since)
             if s.close_delay is None or s.close_delay[0] != cause:
                 s.close_delay = (cause, timing.vary(timing.contactor_close_s))
@@ -451,11 +456,16 @@ class ChargingController:
 
     # --- sessions -------------------------------------------------------------------------------
     def _start_session(self, now: float) -> None:
+        self.session = self.power.resumed_session(self.meter_energy_wh())  # reading session_after_mains_loss
+        if self.session is None:
+            self._new_session(now)
+        self._last_account = now
+
+    def _new_session(self, now: float) -> None:
         counters = self.store.data["counters"]
         counters["last_session_id"] += 1
         self.store.save()
         self.session = Session(counters["last_session_id"], now, self.meter_energy_wh())
-        self._last_account = now
 
     def _account_session(self, now: float) -> None:
         if self.session is not None and self.model.contactor.is_closed(now):
@@ -493,29 +503,3 @@ class ChargingController:
     def _end_session(self, now: float) -> None:
         self._book_session(now, charging_ended=False)
         self.session = None
-
-
-def boundary_timing(timing: FirmwareTiming, defects: ActiveDefects) -> FirmwareTiming:
-    """The firmware's timing with the catalogue's timing defects applied (far and just outside)."""
-    changes: dict[str, float] = {}
-    for defect, name, value in (
-        ("slow_contactor_close", "contactor_close_s", 4.0),
-        ("slow_contactor_open", "contactor_open_s", 0.3),
-        ("slow_contactor_close_3_2s", "contactor_close_s", 3.13),   # + 20 ms debounce + 50 ms mechanics = 3.2 s
-        ("contactor_open_120ms", "contactor_open_s", 0.08),          # + 20 ms debounce + 20 ms mechanics = 120 ms
-        ("fault_open_120ms", "fault_open_s", 0.08),
-        ("pwm_update_5_5s", "pwm_update_s", 5.5),
-        ("pause_opens_5_8s", "pause_open_s", 5.8),
-        ("pause_opens_9_3s", "pause_open_s", 9.3),
-        ("state_f_shown_0_2s", "fault_hold_s", 0.2),
-        ("pwm_frequency_1022hz", "pwm_frequency_hz", 1022.0),
-        ("pwm_frequency_978hz", "pwm_frequency_hz", 978.0),
-        ("duty_offset_0_6pct", "duty_offset_pct", 0.6),
-        ("meter_error_1_3pct", "meter_current_error", 0.013),
-    ):
-        if defect in defects:
-            changes[name] = value
-    if not changes:
-        return timing
-    # A boundary defect is exact (no jitter): just outside its limit every time.
-    return replace(timing, **changes, jitter=0.0)

@@ -266,7 +266,10 @@ def logged_errors_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, b
 
 @rpc("Logged_errors.Reset")
 def logged_errors_reset(fw: VirtualCharger, params: dict[str, Any]) -> bool:
-    fw.controller.errors.reset_logged()
+    errors = fw.controller.errors
+    kept = errors.logged["rcd_error"] and "rcd_logged_not_reset" in fw.defects  # the RCD log is not cleared
+    errors.reset_logged()
+    errors.logged["rcd_error"] = errors.logged["rcd_error"] or kept
     return True
 
 

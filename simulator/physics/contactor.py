@@ -18,6 +18,7 @@ class Contactor:
     welded: bool = False
     stuck_open: bool = False
     _commanded: bool = False
+    commanded_at: float = 0.0  # device time of the last coil change (what the firmware's feedback check times from)
     _changes: list[tuple[float, bool]] = field(default_factory=lambda: [(0.0, False)])
 
     @property
@@ -29,6 +30,7 @@ class Contactor:
         if closed == self._commanded:
             return
         self._commanded = closed
+        self.commanded_at = now
         delay = self.close_delay_s if closed else self.open_delay_s
         self._changes.append((now + delay, closed))
 

@@ -106,6 +106,24 @@ class PhysicalModel:
             del self._history[: bisect.bisect_left(self._history, (t - HISTORY_S,))]
         self.thermal.step(dt, self.load.current_a)
 
+    @property
+    def integrated_at(self) -> float:
+        """Device time the model has been integrated to (what an observer sees the load and
+        temperature at: observers run before the model integrates up to the present)."""
+        return self._t
+
+    def first_current_above(self, amps: float, after: float) -> float | None:
+        """Device time of the first integration step after ``after`` whose load current exceeded
+        ``amps`` (within the kept history), or None: how the firmware's current sampling timestamps
+        an overdraw however seldom its main loop runs."""
+        with self.lock:
+            index = max(1, bisect.bisect_right(self._history, (after, float("inf"))))
+            for i in range(index, len(self._history)):
+                (ta, _, ia, _), (tb, _, ib, _) = self._history[i - 1], self._history[i]
+                if tb > ta and (ib - ia) / (tb - ta) > amps:
+                    return tb
+            return None
+
     # --- charger side -------------------------------------------------------------------------
     def set_pilot(self, mode: PilotMode, duty: float | None = None) -> None:
         """The charger's CP generator output (duty as a 0…1 fraction for PWM)."""
@@ -117,9 +135,11 @@ class PhysicalModel:
 
     def command_contactor(self, closed: bool, at: float | None = None) -> None:
         """Drive the contactor coil, at device time ``at`` (default: now) when the firmware
-        reacts to an event that it timestamps itself."""
+        reacts to an event that it timestamps itself.  From an observer (the firmware's tick, which
+        runs before the model integrates up to the present) the model is not advanced first: the
+        contacts' timestamped movement then shapes the current over the interval still to integrate."""
         with self.lock:
-            now = self.advance()
+            now = self.clock.now() if self._notifying else self.advance()
             self.contactor.command(closed, now if at is None else at)
 
     def cp_levels(self) -> PilotLevels:

@@ -84,7 +84,7 @@ class AcLoadTwin(ScpiLineServer):
     # --- measurements (EV side of the contactor) ----------------------------------------------
     def _voltage_v(self) -> float:
         with self.model.lock:
-            return self.model.electrical().voltage_v if self.model.contactor_closed() else 0.0
+            return self.model.electrical().voltage_v if self.model.mains_present_at_ev() else 0.0
 
     def _current_a(self) -> float:
         return self.model.electrical().current_a

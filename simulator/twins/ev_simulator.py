@@ -5,12 +5,27 @@
 It keeps no physics of its own: every setting is written into the shared :class:`PhysicalModel` and
 every reading comes from it, so what this twin imposes is exactly what the virtual charger's CP ADC
 sees, and what it measures is what the charger drives.  The only state kept here is the
-instrument's own: its error queue and the contactor timer armed by ``CP:STATe``.  Header matching
-and the error queue follow the shared SCPI rules of :mod:`simulator.twins.scpi_parser`.
+instrument's own: its error queue and its two timers.  Header matching and the error queue follow
+the shared SCPI rules of :mod:`simulator.twins.scpi_parser`.
+
+Both timers watch one input, as an EVSE tester's do: *mains presence at the EV side*
+(``model.mains_present_at_ev()``: the supply on and the circuit through the contactor closed).  That
+presence can change by the contactor's contacts, by the supply (an AC source cutting the mains) or by an
+injected contactor fault (a relay box), so :class:`PresenceWatch` samples it on every model advance (the
+bench's ticker advances the model every few ms) and timestamps each change from the exact device time
+of whichever of those moved: the contacts' own movement time, ``model.mains_changed_at`` or
+``model.contactor_fault_changed_at``.  A reading is therefore exact however late anyone asks.
+
+* the contactor timer (``MEAS:TIME:CONT?``): from the last ``CP:STATe`` to the first change of
+  presence after it;
+* the trip timer (``MEAS:TIME:TRIP?``): from the last change of the injected residual current
+  (``model.residual_changed_at``, moved by ``RCD:DC`` / ``RCD:AC``) to the first *loss* of presence after
+  it, as an RCD tester times a trip.
 """
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 
 from simulator.physics.model import PhysicalModel
@@ -33,6 +48,7 @@ MAX_RESIDUAL_MA = 1000.0
 CP_STATES = ("A", "B", "C", "D", "E", "F")
 
 Handler = Callable[[Call], "str | None"]
+PRESENCE_HISTORY = 64  # presence changes kept (a trip timer reads the first loss after a residual change)
 
 
 class _LastErrorQueue(ErrorQueue):
@@ -63,6 +79,70 @@ def _params(count: int, handler: Handler) -> Handler:
     return checked
 
 
+class PresenceWatch:
+    """Mains presence at the EV side, sampled on every model advance, with each change's exact time.
+
+    A change of presence is caused by whichever input moved since the last sample: the contacts
+    (their movement time from the contactor's own timestamps, even when the firmware timestamped the
+    command in the past), the supply's on/off (``model.mains_changed_at``) or an injected contactor fault
+    (``model.contactor_fault_changed_at``).  The change is dated by the latest of those that moved, never
+    before the previous change.  Runs under the model's lock (model observers do).
+    """
+
+    def __init__(self, model: PhysicalModel) -> None:
+        self.model = model
+        now = model.clock.now()
+        self._inputs = self._read_inputs(now)
+        self.present = self._presence(self._inputs)
+        self.changes: deque[tuple[float, bool]] = deque(maxlen=PRESENCE_HISTORY)  # (device time, present)
+        model.observe(self.sample)
+
+    def _read_inputs(self, now: float) -> tuple[bool, bool, bool, bool]:
+        c = self.model.contactor
+        return self.model.mains.on, c.welded, c.stuck_open, c.contacts_closed(now)
+
+    @staticmethod
+    def _presence(inputs: tuple[bool, bool, bool, bool]) -> bool:
+        on, welded, stuck_open, contacts = inputs
+        return on and not stuck_open and (welded or contacts)
+
+    def sample(self, now: float) -> None:
+        """Record a change of presence since the last sample (a model observer: called before every
+        advance with the device time ``now``)."""
+        inputs = self._read_inputs(now)
+        if inputs == self._inputs:
+            return
+        before, self._inputs = self._inputs, inputs
+        present = self._presence(inputs)
+        if present == self.present:
+            return  # e.g. the contacts moved while welded, or the supply came back with them open
+        model = self.model
+        candidates = []
+        if inputs[0] != before[0]:
+            candidates.append(model.mains_changed_at)
+        if inputs[1:3] != before[1:3]:
+            candidates.append(model.contactor_fault_changed_at)
+        if inputs[3] != before[3]:
+            moved = model.contactor.last_change_at(now)
+            if moved is not None:
+                candidates.append(moved)
+        at = max(candidates, default=now)
+        if self.changes:
+            at = max(at, self.changes[-1][0])
+        self.present = present
+        self.changes.append((at, present))
+
+    def first_change_after(self, t: float, *, to: bool | None = None) -> float | None:
+        """Device time of the first recorded change after ``t`` (to presence ``to`` if given)."""
+        for at, present in self.changes:
+            if at > t and (to is None or present == to):
+                return at
+        return None
+
+    def changes_after(self, t: float) -> int:
+        return sum(1 for at, _ in self.changes if at > t)
+
+
 class EvSimulatorTwin(LineServer):
     """The command logic (:meth:`handle`) plus a line-oriented asyncio TCP server around it
     (:class:`LineServer`'s, with this protocol's stricter line rules in :meth:`_converse`)."""
@@ -71,9 +151,10 @@ class EvSimulatorTwin(LineServer):
         super().__init__()
         self.model = model
         self.errors = _LastErrorQueue()
-        # Contactor timer: armed by CP:STATe, latched at the first mains change after it.
+        self.presence = PresenceWatch(model)
+        # Contactor timer: armed by CP:STATe, latched at the first command handled after the first
+        # change of presence since (stale if presence had changed more than once by then).
         self._armed_at: float | None = None
-        self._closed_at_arm = False
         self._first_change_at: float | None = None
         self._changed_more_than_once = False
         self._command_set: list[str] = []
@@ -106,14 +187,17 @@ class EvSimulatorTwin(LineServer):
         self._add("LOAD:CURRent", on_set=lambda c: m.set_ev_load(max_current_a=_ranged(c, 0.0, MAX_LOAD_A, "A")),
                   on_query=lambda: f"{m.load.max_current_a:.3f}")
         self._add("LOAD:RAMP", on_set=self._set_load_ramp, on_query=lambda: f"{m.load.ramp_a_per_s:.3f}")
+        self._add("LOAD:FOLLow", on_set=lambda c: self._set_follow(parse_bool(c.params[0])),
+                  on_query=lambda: _flag(m.load.follows_pwm))
         self._add("RCD:DC", on_set=lambda c: m.inject_residual(dc_ma=_ranged(c, 0.0, MAX_RESIDUAL_MA, "mA")),
                   on_query=lambda: f"{m.residual_dc_ma:.3f}")
         self._add("RCD:AC", on_set=lambda c: m.inject_residual(ac_ma=_ranged(c, 0.0, MAX_RESIDUAL_MA, "mA")),
                   on_query=lambda: f"{m.residual_ac_ma:.3f}")
         self._add("MEASure:CP", on_query=self._measure_cp)
-        self._add("MEASure:MAINs", on_query=lambda: _flag(m.contactor_closed()))
+        self._add("MEASure:MAINs", on_query=lambda: _flag(m.mains_present_at_ev()))
         self._add("MEASure:CURRent", on_query=lambda: f"{m.electrical().current_a:.3f}")
         self._add("MEASure:TIME:CONTactor", on_query=self._contactor_delay)
+        self._add("MEASure:TIME:TRIP", on_query=self._trip_time)
 
     def command_set(self) -> list[str]:
         """Every header this twin implements, queries with their ``?`` (COMMANDS.md's first column)."""
@@ -124,6 +208,7 @@ class EvSimulatorTwin(LineServer):
         """One command line in, exactly one reply line out (without the terminator)."""
         line = line.strip()
         with self.model.lock:
+            self.model.advance()  # the presence watch samples the line up to now
             self._latch_contactor_change()
             self.errors.last = None
             reply: str | None = None
@@ -142,6 +227,7 @@ class EvSimulatorTwin(LineServer):
         self.model.set_ev_fault(diode_shorted=False, cp_pe_short=False, pe_open=False, forced_negative=False)
         self.model.set_ev_state("A")
         self.model.set_ev_load(max_current_a=0.0, ramp_a_per_s=DEFAULT_RAMP_A_PER_S)
+        self._set_follow(True)
         self.model.inject_residual(dc_ma=0.0, ac_ma=0.0)
         self._armed_at = None
         self._first_change_at = None
@@ -163,7 +249,6 @@ class EvSimulatorTwin(LineServer):
             model.set_ev_state(letter)
         # Arm at the instant the line moved (what the charger timestamps from), else at the command.
         self._armed_at = model.cp_changed_at if model.cp_changed_at != before else now
-        self._closed_at_arm = model.contactor.is_closed(self._armed_at)
         self._first_change_at = None
         self._changed_more_than_once = False
 
@@ -177,6 +262,13 @@ class EvSimulatorTwin(LineServer):
             raise _error(-222, "ramp must be above 0 A/s")
         self.model.set_ev_load(ramp_a_per_s=ramp)
 
+    def _set_follow(self, on: bool) -> None:
+        """ON: the EV draws no more than the PWM advertises (within LOAD:CURR); OFF: it draws LOAD:CURR
+        whatever the PWM says (the overcurrent stimulus)."""
+        with self.model.lock:
+            self.model.advance()
+            self.model.load.follows_pwm = on
+
     # --- measurements -------------------------------------------------------------------------
     def _measure_cp(self) -> str:
         levels = self.model.cp_levels()
@@ -185,29 +277,35 @@ class EvSimulatorTwin(LineServer):
                 f"{levels.high_v + 0.0:.2f},{levels.low_v + 0.0:.2f}")
 
     def _latch_contactor_change(self) -> None:
-        """Record the first mains change after the armed CP:STATe, from the contactor's own
-        timestamps (exact in device time, however late anyone asks).
+        """Latch the first change of presence after the armed ``CP:STATe`` (its exact time comes from
+        the presence watch), at the first command handled after it.
 
-        The contactor keeps only its latest settled movement, so this runs on every command: a
-        suite that polls ``MEAS:MAIN?`` catches the first movement. If the contacts are back where
-        they were at arming although they moved, at least two movements happened unseen.
+        If presence had changed more than once by then, nobody read the timer between the moves: the
+        reading is refused as stale (-230) rather than guessing which move the test meant (a bounce, or
+        a close and a re-open); a suite that polls ``MEAS:MAIN?`` always reads it in time.
         """
         if self._armed_at is None or self._first_change_at is not None:
             return
-        model = self.model
-        now = model.advance()
-        last = model.contactor.last_change_at(now)
-        if last is None or last < self._armed_at:
+        first = self.presence.first_change_after(self._armed_at)
+        if first is None:
             return
-        self._first_change_at = last
-        self._changed_more_than_once = model.contactor.is_closed(now) == self._closed_at_arm
+        self._first_change_at = first
+        self._changed_more_than_once = self.presence.changes_after(self._armed_at) > 1
 
     def _contactor_delay(self) -> str:
         if self._changed_more_than_once:
-            raise _error(-230, "mains changed more than once since CP:STATe")
+            raise _error(-230, "mains presence changed more than once since CP:STATe")
         if self._armed_at is None or self._first_change_at is None:
             return "NAN"
         return f"{(self._first_change_at - self._armed_at) * 1000.0:.3f}"
+
+    def _trip_time(self) -> str:
+        """From the last change of the residual current to the first loss of mains presence after it."""
+        since = self.model.residual_changed_at
+        lost = self.presence.first_change_after(since, to=False)
+        if lost is None:
+            return "NAN"
+        return f"{(lost - since) * 1000.0:.3f}"
 
     # --- the TCP server (start/stop: LineServer's) -------------------------------------------
     async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

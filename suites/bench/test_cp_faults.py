@@ -1,10 +1,12 @@
 """Control Pilot faults while charging: a shorted EV diode, CP shorted to PE (E) and an open protective
-earth.
+earth, and the state F the charger shows for one.
 
-For every fault the charger must stop supplying the EV (contactor open, no current), show a fault
-state, set its error flag in ``Active_errors.Get`` (6.16) and ``Logged_errors.Get`` (6.9), clear the
-active flag once the fault is gone and the EV unplugged, and keep the logged one until
-``Logged_errors.Reset`` (6.10).  Field-facts §2 (states, diode check) and §4 (timing).
+For every fault the charger must stop supplying the EV (contactor open, no mains at the EV, zero
+current at the analyzer), show a fault state, set its error flag in ``Active_errors.Get`` (6.16) and
+``Logged_errors.Get`` (6.9) and no unrelated flag of those lists (rig/flags.py), show a state F it
+chose for at least ``state_f_min_s``, clear the active flag once the fault is gone and the EV
+unplugged, keep the logged one until ``Logged_errors.Reset`` (6.10), and charge again at the next
+plug-in (its recovery path).  Field-facts §2 (states, diode check) and §4 (timing).
 
 Each fault is put on the line by the bench's CP control role (``rig.ev``) and needs that role's
 feature (``cp_control.diode_short`` …), so a CP board without it skips the case with the reason.
@@ -24,10 +26,11 @@ from reference.spec import method
 from reports.allure_support import cover
 from rig import Rig, SessionTrace
 from rig.ev import EvSide
+from rig.flags import check_latched, check_raised, check_reset_clears, read_flags
 from rig.measurement import Measurement
 from rig.timing import ContactorTiming, Instant, Span, Timing
 
-pytestmark = [pytest.mark.bench, pytest.mark.states]
+pytestmark = [pytest.mark.bench, pytest.mark.states, pytest.mark.faults]
 BENCH = pytest.mark.needs("ev_load", "power_analyzer")
 T = TypeVar("T")
 
@@ -42,7 +45,7 @@ class CpFault:
     remove: Callable[[EvSide], None]
     rearm: str | None                # the stimulus is no CP state command: re-arm a contactor timer with C
     states: tuple[str, ...]          # charger_state accepted for the fault (several: an ambiguity)
-    flag: str | None                 # the error flag of 6.9 / 6.16; None: the spec names none
+    flag: str | None                 # the error flag of 6.9 / 6.16; None: the flag of the state shown (E, F)
     open_limit: str                  # the contactor must open within this limit
     ambiguity: str | None = None
     held_s: str | None = None        # a limit the fault state must at least be shown for
@@ -53,9 +56,20 @@ class CpFault:
         state, extended = report
         return state in self.states or self.extended_e and extended == "E"
 
+    def own_flags(self, report: tuple[str, str]) -> tuple[str, ...]:
+        """The flag the fault must raise: its own, or (the spec names none) the flag of the state the
+        charger shows for it; none for a charger that shows no fault state (an ambiguity's reading)."""
+        if self.flag:
+            return (self.flag,)
+        return (STATE_FLAGS[report[0]],) if report[0] in STATE_FLAGS else ()
 
-CP_ERROR_FLAGS = ("state_e_activated", "state_f_activated", "cp_diode_failure")
-"""The CP-related flags of 6.9 / 6.16: a fault must raise its own, not another's."""
+    def tolerated(self, report: tuple[str, str]) -> tuple[str, ...]:
+        """A flag the fault may raise besides its own: that of the state machine state it shows."""
+        return (STATE_FLAGS[report[0]],) if report[0] in STATE_FLAGS else ()
+
+
+STATE_FLAGS = {"E": "state_e_activated", "F": "state_f_activated"}
+"""6.9 / 6.16: the flag of the state machine entering E or F."""
 
 
 CP_FAULTS = (
@@ -69,15 +83,13 @@ CP_FAULTS = (
     CpFault("pe_open", "cp_control.pe_open", lambda ev: ev.set_pe_open(True), lambda ev: ev.set_pe_open(False),
             "C", ("A", "E", "F"), None, "fault_response_s", ambiguity="pe_open_state"),
 )
+F_SHOWN_MIN = "state_f_min_s"
+"""A state F the charger shows for any of the faults lasts at least this long (field-facts §4)."""
 
 
 def _cases(faults: tuple[CpFault, ...]) -> list[Any]:
     """Each fault as a parameter that needs its own CP control feature."""
     return [pytest.param(fault, marks=pytest.mark.needs(fault.needs), id=fault.id) for fault in faults]
-
-
-async def _errors(rig: Rig) -> tuple[dict[str, bool], dict[str, bool]]:
-    return await rig.charger.call("Active_errors.Get"), await rig.charger.call("Logged_errors.Get")
 
 
 async def _report(rig: Rig) -> tuple[str, str]:
@@ -182,31 +194,27 @@ async def test_cp_fault_while_charging_stops_charging_and_is_logged(fault: CpFau
                                 f"after {fault.id}")
     if fault.ambiguity:
         rig.label_ambiguity(fault.ambiguity, f"charger_state {onset.value[0]}, extended {onset.value[1]}")
-    if fault.held_s:
+    held = fault.held_s or (F_SHOWN_MIN if onset.value[0] == "F" else None)
+    if held:
         line_f = _line_f_onset(timing)
         if onset.value[0] == "F" and line_f is not None:
-            await _f_on_line_for(rig, line_f, fault.held_s)
+            await _f_on_line_for(rig, line_f, held)
         else:
-            await _shown_for(rig, onset.value, onset.at, fault.held_s)
+            await _shown_for(rig, onset.value, onset.at, held)
 
     await rig.wait(lambda o: o.no_current and not o.mains_present, within_s=rig.settle_s,
-                   what=f"no current with {fault.id}")
-    active, logged = await _errors(rig)
-    if fault.flag:
-        assert active[fault.flag] and logged[fault.flag], (
-            f"{fault.flag} after {fault.id}: active {active[fault.flag]}, logged {logged[fault.flag]}")
+                   what=f"no mains at the EV and no current at the analyzer with {fault.id}")
+    own = fault.own_flags(onset.value)
+    check_raised(await read_flags(rig), fault.id, own, tolerated=fault.tolerated(onset.value))
 
     fault.remove(rig.ev)
     rig.ev.set_state("A")
     await rig.wait(lambda o: o.state == "A" and not o.info["has_active_errors"], within_s=rig.settle_s,
                    what=f"A with no active error once {fault.id} is gone")
-    active, logged = await _errors(rig)
-    if fault.flag:
-        assert not active[fault.flag], f"{fault.flag} still active after removing {fault.id} and unplugging"
-        assert logged[fault.flag], f"{fault.flag} no longer logged before Logged_errors.Reset"
-    assert await rig.charger.call("Logged_errors.Reset") is True
-    _, logged = await _errors(rig)
-    assert not any(logged.values()), f"logged errors after Logged_errors.Reset: {[k for k, v in logged.items() if v]}"
+    check_latched(await read_flags(rig), fault.id, own, "the EV unplugged")
+    await check_reset_clears(rig, fault.id)
+    await rig.charge()  # the recovery path: the next plug-in charges again
+    await rig.unplug()
 
 
 DIAGNOSIS_ATTEMPTS = 5
@@ -231,11 +239,9 @@ async def test_cp_pe_short_is_diagnosed_as_state_e_not_as_a_diode_fault(rig: Rig
         first = await rig.edge(state, lambda s: s in ("E", "F"), since=timing.stimulus,
                                within_s=rig.limit("state_report_s").value,
                                what="a fault state after the CP-PE short")
-        _, logged = await _errors(rig)
-        wrong = [flag for flag in CP_ERROR_FLAGS if flag != "state_e_activated" and logged[flag]]
-        assert first.value == "E" and not wrong, (
-            f"attempt {attempt}: CP shorted to PE first shown as state {first.value} (expected E), "
-            f"other CP flags logged: {wrong}")
+        assert first.value == "E", (f"attempt {attempt}: CP shorted to PE first shown as state {first.value} "
+                                    "(expected E)")
+        check_raised(await read_flags(rig), f"the CP-PE short (attempt {attempt})", ("state_e_activated",))
         rig.ev.set_cp_pe_short(False)
         await rig.unplug()
-        assert await rig.charger.call("Logged_errors.Reset") is True
+        await check_reset_clears(rig, f"the CP-PE short (attempt {attempt})")
