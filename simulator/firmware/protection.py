@@ -205,7 +205,11 @@ class Protection:
         """Meter current above pwm_current + the margin for ``overcurrent_s`` -> latched stop (until
         unplug).  After a PWM decrease the old current stays allowed for EV_FOLLOW_S."""
         ctl, st, model, t = self.ctl, self.st, self.ctl.model, self.ctl.timing
-        if ctl.s.pwm_current != st.pwm_seen:  # an EV has EV_FOLLOW_S to follow a lower current
+        if model.pilot.mode is not PilotMode.PWM:
+            # No PWM: nothing is advertised, so the next PWM (a new session, or after a pause) starts
+            # afresh; it is no decrease from a current an earlier session advertised.
+            st.pwm_seen, st.pwm_lowered_at = 0, -EV_FOLLOW_S
+        elif ctl.s.pwm_current != st.pwm_seen:  # an EV has EV_FOLLOW_S to follow a lower current
             if ctl.s.pwm_current < st.pwm_seen:
                 st.pwm_before, st.pwm_lowered_at = st.pwm_seen, now
             st.pwm_seen = ctl.s.pwm_current

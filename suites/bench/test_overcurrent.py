@@ -82,6 +82,11 @@ async def _overdraw_until_stopped(rig: Rig, case: Overdraw) -> Stopped:
     margin = rig.limit("overcurrent_margin_a").value
     response = rig.limit("overcurrent_response_s")
     advertised = await _charging_at(rig, case.install_a)
+    # An EV has ev_follow_s to follow the PWM it was offered (field-facts §4), and a charger may grant it
+    # that from the PWM's start: the overdraw begins once the offer has stood that long, so what is
+    # timed is the charger's reaction to an overdraw, never the EV's grace.
+    await rig.hold(lambda o: o.charging, for_s=rig.limit("ev_follow_s").value,
+                   what=f"charging at {advertised:g} A advertised before the overdraw")
     draw = case.draw(advertised, margin)
     await rig.range_for(draw)
     drawn: list[float] = []
