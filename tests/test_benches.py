@@ -1,5 +1,6 @@
 """The bench suites on the other virtual benches: the same box with no instrument timer, and a lab's
-composite bench (J1772 EV Sim Remote CP board, Chroma 63800 AC load, Fluke 5522A calibrator, WT310EH).
+composite bench (J1772 EV Sim Remote CP board, Chroma 63800 AC load, Fluke 5522A calibrator, WT310EH,
+an AC source and a relay box, no thermal role).
 
 Green on the correct charger means: no failure and no bench fault; every test that the bench cannot
 serve is skipped with the instrument that lacks the feature, and every timing it cannot resolve is
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.mutation.runner import BENCH_SUITES, run_suites
+from tests.mutation.runner import BENCH_SUITES, SuiteRun, run_suites, selected_params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.benches
@@ -21,7 +24,8 @@ BENCHES = {
     "virtual-no-timers": "benches/virtual-no-timers.toml",
     "virtual-composite": "benches/virtual-composite.toml",
 }
-CANNOT_SERVE_ON_COMPOSITE = ("cp_control.diode_short", "cp_control.cp_pe_short", "cp_control.pe_open")
+CANNOT_SERVE_ON_COMPOSITE = ("cp_control.diode_short", "cp_control.cp_pe_short", "cp_control.pe_open",
+                             "thermal.board_temperature")
 
 
 def reasons(alluredir: Path) -> Counter[str]:
@@ -33,9 +37,25 @@ def reasons(alluredir: Path) -> Counter[str]:
     return counted
 
 
+@pytest.fixture(scope="module")
+def bench_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[Future[SuiteRun], Path]]]:
+    """Both benches' runs side by side (one per core), each its own virtual bench and pytest."""
+    wanted = selected_params(request, "test_bench_suites_are_green_on", "name")
+    with ThreadPoolExecutor(max_workers=len(BENCHES)) as pool:
+        runs = {}
+        for name, profile in BENCHES.items():
+            if name not in wanted:
+                continue
+            alluredir = tmp_path_factory.mktemp(name)
+            runs[name] = (pool.submit(run_suites, (BENCH_SUITES,), extra=("--bench", profile), alluredir=alluredir),
+                          alluredir)
+        yield runs
+
+
 @pytest.mark.parametrize("name", BENCHES)
-def test_bench_suites_are_green_on(name: str, tmp_path: Path) -> None:
-    run = run_suites((BENCH_SUITES,), extra=("--bench", BENCHES[name]), alluredir=tmp_path)
+def test_bench_suites_are_green_on(name: str, bench_runs: dict[str, tuple[Future[SuiteRun], Path]]) -> None:
+    future, tmp_path = bench_runs[name]
+    run = future.result()
     classes = Counter(case.verdict_class for case in run.cases)
     print(f"\n{name}: {dict(classes)} in {run.seconds:.0f} s")
     for reason, count in reasons(tmp_path).most_common():

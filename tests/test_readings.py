@@ -11,12 +11,14 @@ tests failed on which mix.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from simulator.readings import SWITCHES, preset
 from reference.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
-from tests.mutation.runner import SUITES, run_suites
+from tests.mutation.runner import SUITES, SuiteRun, run_suites, selected_params
 
 OPEN = {a.id: a for a in AMBIGUITIES if not a.single_reading}
 
@@ -60,12 +62,24 @@ SEEDS = tuple(os.environ.get("LEKTRICO_READING_SEEDS", "1558,9690").split(","))
 MIXES = ("alternative", "alternative:2", *(f"random:{seed}" for seed in SEEDS))
 
 
+@pytest.fixture(scope="module")
+def mix_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[SuiteRun]]]:
+    """The selected mixes' runs, two at a time (one per core): each is its own virtual bench and pytest,
+    as the mutation hunts run side by side; a loaded host makes a timing inconclusive, never red."""
+    wanted = selected_params(request, "test_suites_pass_on_every_reading", "mix")
+    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+        yield {mix: pool.submit(run_suites, (SUITES,), extra=("--readings", mix)) for mix in MIXES if mix in wanted}
+
+
+PARALLEL_RUNS = 2
+
+
 @pytest.mark.readings
 @pytest.mark.parametrize("mix", MIXES)
-def test_suites_pass_on_every_reading(mix: str) -> None:
+def test_suites_pass_on_every_reading(mix: str, mix_runs: dict[str, Future[SuiteRun]]) -> None:
     """API and bench suites, whole, against the virtual charger on one mix of readings (seed printed)."""
     print(f"readings {mix}: {preset(mix)}")
-    run = run_suites((SUITES,), extra=("--readings", mix))
+    run = mix_runs[mix].result()
     broken = [f"{case.key} ({case.verdict_class})" for case in run.red]
     print(f"readings {mix}: exit {run.exit_code}, {run.passed} passed, {run.skipped} skipped, "
           f"{len(broken)} red, {run.seconds:.0f} s")

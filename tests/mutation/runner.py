@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from simulator.defects import CATALOGUE, Defect
 from tests.mutation.stop_at_kill import BASELINE_ENV, case_key
@@ -153,6 +154,13 @@ def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), baselin
         except subprocess.TimeoutExpired as exc:
             code, tail = -1, f"timed out after {RUN_TIMEOUT_S} s: {str(exc.stdout)[-1500:]}"
         return SuiteRun(paths, code, read_junit(junit), time.monotonic() - started, tail, tuple(extra))
+
+
+def selected_params(request: Any, test_name: str, param: str) -> set[Any]:
+    """The values of ``param`` among the session's selected items of ``test_name``: a fixture that runs
+    every case's subprocess up front (side by side) runs only those a ``-k`` or node id kept."""
+    return {item.callspec.params[param] for item in request.session.items
+            if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")}
 
 
 def read_junit(path: Path) -> tuple[CaseResult, ...]:
