@@ -8,8 +8,11 @@ the reason; tests declare their roles (``@pytest.mark.needs``) so that is caught
 A plain electronic load does not read the PWM as a car does: with such a load (``ev_load`` without
 ``follows_pwm``) :meth:`EvSide.follow` is the EV's decoder in software, run by the rig while a test
 runs.  It reads the CP measurement and sets the load to the lower of what the test asked for and what
-the duty advertises (IEC 61851-1 Annex A, EV side), within one CP reading of a change, well inside
-the 5 s an EV has to follow a lower current (field-facts §4).
+the duty advertises (IEC 61851-1 Annex A, EV side).  A reading whose window saw the duty change (a
+once-a-second board's frame mixes the two) is not trusted: after a fall the load drops at once to the
+least any PWM offers (6 A), after a rise it keeps the old value, and the new one is drawn once a
+second reading agrees.  So the load never draws more than the PWM advertises, as a charger's
+overcurrent protection rightly demands.
 """
 from __future__ import annotations
 
@@ -32,6 +35,11 @@ class RoleMissing(pytest.skip.Exception):  # type: ignore[misc,name-defined]
 
 RoleMissing.__module__ = "builtins"  # reported as 'RoleMissing: …', like pytest's own Skipped
 
+
+LEAST_ADVERTISED_A = 6.0
+"""The least current any PWM advertises (IEC 61851-1 Annex A, EV side: 8-10 % duty → 6 A)."""
+ADVERTISED_SAME_A = 0.05
+"""Two readings advertising currents within this of each other agree (the duty's own jitter is ~0.02 A)."""
 
 PLAUSIBLE_PWM_HZ = (900.0, 1100.0)
 """A CP reading whose frequency lies outside this is a mix of PWM and steady line (IEC: 980-1020 Hz)."""
@@ -57,6 +65,7 @@ class EvSide:
         self.requested_a = 0.0              # what the test asked the EV to draw at most
         self._set_a: float | None = None    # what the follower last set on a plain load
         self._last_window: tuple[float, float] | None = None
+        self._last_advertised: float | None = None  # what the previous CP reading advertised (the follower)
         self.overdraw_a: float | None = None  # set_overdraw: the load ignores the PWM meanwhile
 
     # --- which instrument plays what -----------------------------------------------------------
@@ -166,6 +175,7 @@ class EvSide:
         """Every bound EV-side role to its safe setting: state A, no fault, no load, no residual current."""
         self.requested_a = 0.0
         self._set_a = None
+        self._last_advertised = None
         if self.overdraw_a is not None and self.follows_pwm:
             self._roles.get("ev_load").set_overdraw(None)
         self.overdraw_a = None
@@ -187,6 +197,13 @@ class EvSide:
             self._last_window = sample.window
             advertised = advertised_a(sample.cp)
             target = min(self.requested_a, advertised) if advertised is not None else 0.0
+            previous, self._last_advertised = self._last_advertised, advertised
+            if advertised is not None and previous is not None and abs(advertised - previous) > ADVERTISED_SAME_A:
+                # The PWM changed within this reading's window: a once-a-second frame then shows a mix of
+                # the old and new duty.  After a fall the new value is below the mix, so draw the least any
+                # PWM offers until a second reading agrees; after a rise keep the old, confirmed value.
+                # A plain load thus never overdraws (a charger may rightly stop an overdrawing EV).
+                target = min(target, LEAST_ADVERTISED_A if advertised < previous else previous)
             if advertised is not None and not PLAUSIBLE_PWM_HZ[0] <= sample.cp.frequency_hz <= PLAUSIBLE_PWM_HZ[1]:
                 # A reading that mixes two conditions (a once-a-second board's frame straddling the PWM's
                 # start or end): its duty means nothing, so never draw more than before on its word.

@@ -27,7 +27,7 @@ from fixtures.clock import WaitTimeout
 from instruments.errors import BenchFault
 from reference.spec import KEYS_BY_NAME, method
 from reports.allure_support import cover
-from rig import Rig, SessionTrace
+from rig import Observation, Rig, SessionTrace
 from rig.ev import advertised_a
 from rig.flags import check_latched, check_raised, check_reset_clears, read_flags
 from rig.timing import Edge, Instant, Timing
@@ -68,13 +68,18 @@ class Stopped:
 async def _charging_at(rig: Rig, install_a: int) -> float:
     """Charge with install_current as the binding limit; the current the CP advertises (A)."""
     assert await rig.app_config_set("install_current", install_a) is True
-    seen = await rig.charge(load_a=install_a)
-    advertised = advertised_a(seen.cp)
-    assert advertised is not None, f"charging with no PWM on the CP line: {seen}"
-    assert abs(seen.info["pwm_current"] - advertised) <= 1, (
-        f"pwm_current {seen.info['pwm_current']} A while the CP duty {seen.cp.duty_percent} % advertises "
-        f"{advertised:.1f} A (spec 6.5: the current the PWM was calculated at)")
-    return advertised
+    await rig.charge(load_a=install_a)
+
+    def agree(o: Observation) -> bool:
+        advertised = advertised_a(o.cp)
+        return o.charging and advertised is not None and abs(o.info["pwm_current"] - advertised) <= 1
+
+    # A CP reading may span the PWM's last change (a once-a-second board's frame mixes two duties): the
+    # charger's pwm_current and the duty on the line must come to agree within two readings.
+    seen = await rig.wait(agree, within_s=rig.settle_s + rig.cp_lag_s,
+                          what="charging with pwm_current (spec 6.5: the current the PWM was calculated at) "
+                               "within 1 A of what the CP duty advertises")
+    return advertised_a(seen.cp)  # type: ignore[return-value]
 
 
 async def _overdraw_until_stopped(rig: Rig, case: Overdraw) -> Stopped:
