@@ -55,20 +55,16 @@ def advertised_a(cp: CpMeasurement) -> float | None:
     return current_for_duty_percent(cp.duty_percent) if pwm_on(cp) else None
 
 
-class EvSide:
-    """The EV side of the bench, one method per thing an EV (or its simulator) does."""
+class BoundRoles:
+    """Roles bound to a bench's instruments: ``has`` a capability, and ``_role`` the instrument playing
+    one (RoleMissing, a skip naming the instrument, when the bench lacks it).  EvSide and rig.site.Site
+    forward their actions through it."""
 
     def __init__(self, roles: OpenedRoles, capabilities: frozenset[str], describe: dict[str, str]) -> None:
         self._roles = roles
         self.capabilities = capabilities
         self._describe = describe           # role -> "cp_control is ev_board (…: states only)"
-        self.requested_a = 0.0              # what the test asked the EV to draw at most
-        self._set_a: float | None = None    # what the follower last set on a plain load
-        self._last_window: tuple[float, float] | None = None
-        self._last_advertised: float | None = None  # what the previous CP reading advertised (the follower)
-        self.overdraw_a: float | None = None  # set_overdraw: the load ignores the PWM meanwhile
 
-    # --- which instrument plays what -----------------------------------------------------------
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
@@ -77,6 +73,18 @@ class EvSide:
         if name not in self.capabilities:
             raise RoleMissing(f"bench lacks {name}: {self._describe.get(role, f'no {role} role is bound')}")
         return self._roles.get(role)
+
+
+class EvSide(BoundRoles):
+    """The EV side of the bench, one method per thing an EV (or its simulator) does."""
+
+    def __init__(self, roles: OpenedRoles, capabilities: frozenset[str], describe: dict[str, str]) -> None:
+        super().__init__(roles, capabilities, describe)
+        self.requested_a = 0.0              # what the test asked the EV to draw at most
+        self._set_a: float | None = None    # what the follower last set on a plain load
+        self._last_window: tuple[float, float] | None = None
+        self._last_advertised: float | None = None  # what the previous CP reading advertised (the follower)
+        self.overdraw_a: float | None = None  # set_overdraw: the load ignores the PWM meanwhile
 
     @property
     def follows_pwm(self) -> bool:

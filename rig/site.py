@@ -13,29 +13,14 @@ unpowered or its contactor bypassed.
 """
 from __future__ import annotations
 
-from rig.binding import OpenedRoles
-from rig.ev import RoleMissing
+from rig.ev import BoundRoles
 
 NOMINAL_V = 230.0
 NOMINAL_HZ = 50.0
 
 
-class Site:
+class Site(BoundRoles):
     """The supply, the contactor fault relays and the heater, whatever instruments play them."""
-
-    def __init__(self, roles: OpenedRoles, capabilities: frozenset[str], describe: dict[str, str]) -> None:
-        self._roles = roles
-        self.capabilities = capabilities
-        self._describe = describe
-
-    def has(self, capability: str) -> bool:
-        return capability in self.capabilities
-
-    def _role(self, role: str, feature: str | None = None):  # type: ignore[no-untyped-def]
-        name = f"{role}.{feature}" if feature else role
-        if name not in self.capabilities:
-            raise RoleMissing(f"bench lacks {name}: {self._describe.get(role, f'no {role} role is bound')}")
-        return self._roles.get(role)
 
     # --- the supply (ac_source) ----------------------------------------------------------------
     def set_mains_voltage(self, volts: float) -> None:
