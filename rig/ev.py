@@ -9,8 +9,8 @@ A plain electronic load does not read the PWM as a car does: with such a load (`
 ``follows_pwm``) :meth:`EvSide.follow` is the EV's decoder in software, run by the rig while a test
 runs.  It reads the CP measurement and sets the load to the lower of what the test asked for and what
 the duty advertises (IEC 61851-1 Annex A, EV side).  A reading whose window saw the duty change (a
-once-a-second board's frame mixes the two) is not trusted: after a fall the load drops at once to the
-least any PWM offers (6 A), after a rise it keeps the old value, and the new one is drawn once a
+once-a-second board's frame mixes the two) is not trusted: after the PWM starts or falls the load
+draws the least any PWM offers (6 A), after a rise it keeps the old value, and the new one is drawn once a
 second reading agrees.  So the load never draws more than the PWM advertises, as a charger's
 overcurrent protection rightly demands.
 """
@@ -206,12 +206,14 @@ class EvSide(BoundRoles):
             advertised = advertised_a(sample.cp)
             target = min(self.requested_a, advertised) if advertised is not None else 0.0
             previous, self._last_advertised = self._last_advertised, advertised
-            if advertised is not None and previous is not None and abs(advertised - previous) > ADVERTISED_SAME_A:
-                # The PWM changed within this reading's window: a once-a-second frame then shows a mix of
-                # the old and new duty.  After a fall the new value is below the mix, so draw the least any
-                # PWM offers until a second reading agrees; after a rise keep the old, confirmed value.
-                # A plain load thus never overdraws (a charger may rightly stop an overdrawing EV).
-                target = min(target, LEAST_ADVERTISED_A if advertised < previous else previous)
+            if advertised is not None and (previous is None or abs(advertised - previous) > ADVERTISED_SAME_A):
+                # The PWM started or changed within this reading's window: a once-a-second frame then mixes
+                # the two (a frame that is 95 % PWM at 10 % and 5 % steady +12 V reads 14.5 % at 950 Hz).
+                # After a start or a fall the true value may be below the mix, so draw the least any PWM
+                # offers until a second reading agrees; after a rise keep the old, confirmed value.  A plain
+                # load thus never overdraws (a charger may rightly stop an overdrawing EV).
+                rose = previous is not None and advertised > previous
+                target = min(target, previous if rose else LEAST_ADVERTISED_A)  # type: ignore[type-var]
             if advertised is not None and not PLAUSIBLE_PWM_HZ[0] <= sample.cp.frequency_hz <= PLAUSIBLE_PWM_HZ[1]:
                 # A reading that mixes two conditions (a once-a-second board's frame straddling the PWM's
                 # start or end): its duty means nothing, so never draw more than before on its word.

@@ -80,9 +80,15 @@ async def test_supply_within_band_charging_goes_on(case: SupplyCase, rig: Rig, t
     await _supply_at(rig, volts)
     # Long enough for a charger that trips here to act and for every viewpoint to show it.
     for_s = rig.limit("mains_fault_response_s").value + rig.settle_s
-    await rig.hold(lambda o: o.charging and not o.info["has_active_errors"], for_s=for_s,
-                   what=f"charging on (contactor closed, current flowing, no active error) at {volts:g} V, a normal "
-                        f"supply ({case.limit}: {rig.limit(case.limit).origin})")
+    try:
+        await rig.hold(lambda o: o.charging and not o.info["has_active_errors"], for_s=for_s,
+                       what=f"charging on (contactor closed, current flowing, no active error) at {volts:g} V, a "
+                            f"normal supply ({case.limit}: {rig.limit(case.limit).origin})")
+    except AssertionError as stopped:
+        flags = await read_flags(rig)  # say which protection acted, not only that charging stopped
+        currents = await rig.charger.call("System_currents.Get")
+        raise AssertionError(f"{stopped}; active flags {list(flags.raised_active)}, "
+                             f"logged {list(flags.raised_logged)}; System_currents.Get {currents}") from None
     flags = await read_flags(rig)
     assert not flags.raised_active and not flags.raised_logged, (
         f"error flags at {volts:g} V, a normal supply: active {list(flags.raised_active)}, "
