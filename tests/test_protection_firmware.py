@@ -81,6 +81,12 @@ class Unit:
         self.until("charging", lambda: self.closed() and self.model.load.current_a > 0, 5.0)
         self.run(0.5)
 
+    def tripped(self) -> None:
+        """Charging, then an RCD trip on 6 mA DC (its 0.4 s trip well inside the 1 s run)."""
+        self.charge()
+        self.model.inject_residual(dc_ma=6.0)
+        self.run(1.0)
+
     def power_cycle(self) -> None:
         """What the transport does on Device.Reset: the firmware boots again."""
         self.fw.power_on()
@@ -243,9 +249,7 @@ def test_rcd_fault_state_reading(unit: Callable[..., Unit], reading: str, shown:
 
 def test_rcd_recovery_unplug(unit: Callable[..., Unit]) -> None:
     u = unit()
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.inject_residual(dc_ma=0.0)
     u.run(10.0)
     assert u.active("rcd_error"), "the trip must stay latched while the EV stays plugged in"
@@ -260,9 +264,7 @@ def test_rcd_recovery_unplug(unit: Callable[..., Unit]) -> None:
 
 def test_rcd_unplug_with_the_residual_still_present_stays_latched(unit: Callable[..., Unit]) -> None:
     u = unit()
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.set_ev_state("A")
     u.run(1.0)
     u.model.set_ev_state("C")
@@ -272,9 +274,7 @@ def test_rcd_unplug_with_the_residual_still_present_stays_latched(unit: Callable
 
 def test_rcd_resumes_with_fault_clears_on_unplug_and_charges_into_it(unit: Callable[..., Unit]) -> None:
     u = unit("rcd_resumes_with_fault")
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.set_ev_state("A")
     u.run(1.0)
     assert not u.active("rcd_error")
@@ -284,9 +284,7 @@ def test_rcd_resumes_with_fault_clears_on_unplug_and_charges_into_it(unit: Calla
 
 def test_rcd_recovery_automatic(unit: Callable[..., Unit]) -> None:
     u = unit(rcd_recovery="automatic")
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.inject_residual(dc_ma=0.0)
     gone = u.model.residual_changed_at
     cleared = u.until("the latch cleared", lambda: not u.active("rcd_error"), 6.0)
@@ -296,9 +294,7 @@ def test_rcd_recovery_automatic(unit: Callable[..., Unit]) -> None:
 
 def test_rcd_recovery_reset(unit: Callable[..., Unit]) -> None:
     u = unit(rcd_recovery="reset")
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.inject_residual(dc_ma=0.0)
     u.model.set_ev_state("A")
     u.run(10.0)
@@ -309,9 +305,7 @@ def test_rcd_recovery_reset(unit: Callable[..., Unit]) -> None:
 
 def test_rcd_no_latch_forgets_the_logged_trip(unit: Callable[..., Unit]) -> None:
     u = unit("rcd_no_latch")
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.inject_residual(dc_ma=0.0)
     u.model.set_ev_state("A")
     u.run(0.5)
@@ -322,9 +316,7 @@ def test_rcd_no_latch_forgets_the_logged_trip(unit: Callable[..., Unit]) -> None
 def test_logged_errors_reset_clears_a_gone_trip(unit: Callable[..., Unit], defects: tuple[str, ...],
                                                 kept: bool) -> None:
     u = unit(*defects)
-    u.charge()
-    u.model.inject_residual(dc_ma=6.0)
-    u.run(1.0)
+    u.tripped()
     u.model.inject_residual(dc_ma=0.0)
     u.model.set_ev_state("A")
     u.run(0.5)
