@@ -27,6 +27,7 @@ from instruments.power_analyzer.scpi import InvalidReading
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import ambiguity, record_marginal
 from reports.plots import TraceSample, attach_png, session_trace
+from rig.calendar import ReferenceClock, reference_for
 from rig.ev import EvSide, RoleMissing
 from rig.site import Site
 from rig.measurement import Inconclusive, Measurement
@@ -51,6 +52,7 @@ class RigState:
     native_config_value: bool | None = None   # does App_config.Set take native JSON values?
     analyzer_ready: bool = False
     analyzer_range_for_a: float | None = None  # the expected current the analyzer's range was set for
+    reference: ReferenceClock | None = None    # the schedule's reference "now" (rig.calendar), anchored once
 
 
 class SessionTrace:
@@ -119,6 +121,13 @@ class Rig:
             return 0.0
         resolution = self.ev.cp_resolution_s
         return 0.0 if resolution < 0.01 else 2 * resolution * self.clock.time_scale
+
+    @property
+    def reference(self) -> ReferenceClock:
+        """The reference "now" the profile's ``[clock]`` declares (rig.calendar), anchored once per run."""
+        if self.state.reference is None:
+            self.state.reference = reference_for(self.bench)
+        return self.state.reference
 
     # --- verdicts ------------------------------------------------------------------------------
     def check_limit(self, name: str, value: float, limit: Limit, bound: Literal["max", "min"] = "max",
@@ -251,14 +260,15 @@ class Rig:
         return await self.clock.wait_for(self.observe, predicate, within_s=within_s, what=what)
 
     async def hold(self, predicate: Callable[[Observation], bool], *, for_s: float, what: str,
-                   settle_within_s: float | None = None) -> Observation:
+                   settle_within_s: float | None = None, poll_s: float | None = None) -> Observation:
         """Check that ``predicate`` holds on every observation for ``for_s`` device s; return the last.
 
         With ``settle_within_s``, first wait (at most that long) for every viewpoint to show it: the
-        analyzer averages over its update period, so a reading may still carry the moments before."""
+        analyzer averages over its update period, so a reading may still carry the moments before.
+        ``poll_s`` (device s) spaces the observations of a long hold, so a real charger is not flooded."""
         if settle_within_s is not None:
             await self.clock.wait_for(self.observe, predicate, within_s=settle_within_s, what=what)
-        return await self.clock.hold(self.observe, predicate, for_s=for_s, what=what)
+        return await self.clock.hold(self.observe, predicate, for_s=for_s, what=what, poll_s=poll_s)
 
     # --- driving the EV (the strategy's states) ------------------------------------------------
     async def charge(self, *, load_a: float = DEFAULT_LOAD_A, state: str = "C", authorize: bool = False) -> Observation:
@@ -282,6 +292,20 @@ class Rig:
         self.ev.set_state("A")
         return await self.wait(lambda o: o.state == "A" and not o.mains_present and o.no_current,
                                within_s=self.settle_s, what="charger in A, contactor open, no current")
+
+    async def device_reset(self) -> dict[str, Any]:
+        """Device.Reset (6.7; the EV unplugged, or a test that wants the reboot with it plugged in); wait
+        for the charger to go down and to answer again (reboot_max_s each); return its first Charger_info.Get."""
+        assert await self.charger.call("Device.Reset") is True, "Device.Reset did not answer true"
+        reboot = self.limit("reboot_max_s").value
+
+        def info() -> Awaitable[dict[str, Any] | None]:
+            return self.call_if_reachable("Charger_info.Get")
+
+        await self.clock.wait_for(info, lambda reply: reply is None, within_s=reboot,
+                                  what="the charger going down for Device.Reset")
+        return await self.clock.wait_for(info, lambda reply: reply is not None, within_s=reboot,
+                                         what="the charger answering again after Device.Reset")
 
     async def force_safe(self) -> None:
         """The strategy's "off": every EV-side role safe, the charger back in A with no current, its

@@ -3,7 +3,9 @@
 Prints one JSON "ready" line with the endpoints (charger URL, the EV simulator's and the climate
 chamber's serial URLs, the VISA resources of the power analyzer, AC load, calibrator, AC source and
 relay box: the keys of :class:`simulator.bench.Endpoints`) so a launcher (the pytest bench fixture, or
-a person) knows where to go; each key fills the ``{key}`` placeholders of a bench profile.
+a person) knows where to go; each key fills the ``{key}`` placeholders of a bench profile.  It also
+declares the charger's calendar (``calendar_utc``, ``calendar_unix``: :meth:`VirtualBench.calendar`),
+as a lab declares its NTP source, so a suite can time the charging schedule's minute boundaries.
 """
 from __future__ import annotations
 
@@ -14,12 +16,28 @@ import signal
 import sys
 import tempfile
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from simulator.bench import VirtualBench
+from simulator.bench import Endpoints, VirtualBench
 from simulator.http_auth import HttpAuth
 from simulator.defects import CATALOGUE
-from simulator.readings import SWITCHES, UnknownReading, from_arguments
+from simulator.readings import SWITCHES, ActiveReadings, UnknownReading, from_arguments
+
+
+def calendar_start(text: str) -> datetime | None:
+    """``--calendar-start``: ``now`` (None: the host's UTC now at device time 0) or an ISO 8601 instant,
+    ``Z`` or an offset, a naive one taken as UTC (the charger's calendar is UTC, NTP-synced)."""
+    if text.strip().lower() == "now":
+        return None
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant (or now): {text!r}") from None
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(timezone.utc)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ev-side", choices=("box", "composite"), default="box",
                         help="box: our EV simulator (its load decodes the PWM); composite: a lab's CP board, "
                              "plain AC load and calibrator (benches/virtual-composite.toml)")
+    parser.add_argument("--calendar-start", type=calendar_start, default=None, metavar="ISO|now",
+                        help="the charger's UTC calendar at device time 0, e.g. 2026-12-06T23:59:00Z (default: "
+                             "now, the host's UTC time); the ready line declares it (calendar_utc, calendar_unix)")
     parser.add_argument("--list-defects", action="store_true", help="print the defect catalogue and exit")
     parser.add_argument("--list-readings", action="store_true", help="print the reading switches and exit")
     return parser.parse_args(argv)
@@ -61,19 +82,26 @@ async def serve(args: argparse.Namespace) -> None:
                          serial_number=args.serial_number, pin=args.pin, host=args.host,
                          auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None,
                          readings=readings, latency_s=args.latency, near_limit=args.near_limit,
-                         ev_side=args.ev_side)
+                         ev_side=args.ev_side, calendar_start=args.calendar_start)
     for item in args.provision:
         key, _, value = item.partition("=")
         bench.charger.provision(key, value)
     endpoints = await bench.start(args.port, args.ev_port, args.analyzer_port)
-    print(json.dumps({"event": "ready", **asdict(endpoints), "defects": args.defect,
-                      "readings": readings.chosen, "near_limit": args.near_limit}), flush=True)
+    print(json.dumps(ready_line(bench, endpoints, args, readings)), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await bench.stop()
+
+
+def ready_line(bench: VirtualBench, endpoints: Endpoints, args: argparse.Namespace,
+               readings: ActiveReadings) -> dict[str, Any]:
+    """The ready line: where everything is, what the charger runs with, and its calendar (taken last, so
+    it is the moment the line is printed)."""
+    return {"event": "ready", **asdict(endpoints), "defects": args.defect, "readings": readings.chosen,
+            "near_limit": args.near_limit, **bench.calendar()}
 
 
 def main(argv: list[str] | None = None) -> int:

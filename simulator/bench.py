@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from simulator.clock import DeviceClock
@@ -56,7 +58,8 @@ class VirtualBench:
     def __init__(self, state_dir: Path, *, time_scale: float = 1.0, defects: tuple[str, ...] = (),
                  serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1",
                  auth: HttpAuth | None = None, readings: ActiveReadings | None = None,
-                 latency_s: float = 0.0, near_limit: bool = False, ev_side: str = "box") -> None:
+                 latency_s: float = 0.0, near_limit: bool = False, ev_side: str = "box",
+                 calendar_start: datetime | None = None) -> None:
         self.host = host
         self.readings = readings or ActiveReadings()
         self.latency_s = latency_s    # each HTTP request is answered this many wall seconds late
@@ -73,6 +76,9 @@ class VirtualBench:
         self.charger = VirtualCharger(self.model, state_dir, serial_number=serial_number, pin=pin,
                                       defects=ActiveDefects(defects), host_ip=host, readings=self.readings,
                                       timing=FirmwareTiming.near_limit() if near_limit else None)
+        # The charger's UTC calendar at device time 0: as given, else the host's UTC now (at device time 0).
+        self.charger.controller.calendar_start = calendar_start or \
+            datetime.now(timezone.utc) - timedelta(seconds=self.clock.now())
         self.http = ChargerHttpServer(self.charger, host, auth=auth, latency_s=latency_s)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)
@@ -87,6 +93,15 @@ class VirtualBench:
 
     def __repr__(self) -> str:
         return f"VirtualBench(near_limit={self.near_limit}, readings={self.readings})"
+
+    def calendar(self) -> dict[str, str | float]:
+        """The bench's declared calendar, as a lab declares its NTP source: the charger's UTC calendar
+        (``calendar_utc``, ISO 8601 with microseconds and Z) and the host's ``time.time()`` at the same
+        moment (``calendar_unix``).  A suite on this host places the charger's calendar at any later moment
+        as ``calendar_utc + (time.time() - calendar_unix) * time_scale``."""
+        device_now, unix = self.clock.now(), time.time()
+        utc = self.charger.controller.calendar_utc(device_now)
+        return {"calendar_utc": utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "calendar_unix": unix}
 
     async def start(self, charger_port: int = 0, ev_port: int = 0, analyzer_port: int = 0) -> Endpoints:
         self.http.port = charger_port

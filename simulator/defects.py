@@ -44,6 +44,7 @@ OVERCURRENT = "suites/bench/test_overcurrent.py"
 CONTACTOR = "suites/bench/test_contactor_failure.py"
 MAINS = "suites/bench/test_mains.py"
 TEMPERATURE = "suites/bench/test_temperature.py"
+SCHEDULE_TIME = "suites/bench/test_schedule.py"
 
 CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     # --- framing ------------------------------------------------------------------------------
@@ -210,6 +211,37 @@ CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     # CP faults
     _d("cp_pe_short_flag_missing", "faults", "a CP-PE short shows state E but never sets state_e_activated",
        FAULTS),
+    # --- the charging schedule over time (simulator/firmware/schedule.py; spec 6.31-6.33, chapter 4) ---
+    _d("schedule_gmt_offset_wrong_sign", "schedule", "the schedule's local time is UTC minus gmt_offset "
+       "instead of plus", SCHEDULE_TIME),
+    _d("schedule_gmt_offset_ignored", "schedule", "the schedule runs on UTC whatever gmt_offset says",
+       SCHEDULE_TIME),
+    _d("schedule_midnight_wrap_broken", "schedule", "an interval whose end time of day is earlier than its "
+       "start time of day (crossing midnight) never applies, whatever its days", SCHEDULE_TIME),
+    _d("schedule_week_wrap_broken", "schedule", "an interval ending earlier in the week than it starts "
+       "(past Sunday 24:00) never applies", SCHEDULE_TIME),
+    _d("schedule_monday_is_day_0", "schedule", "days counted from Monday = 0: an interval for day d applies "
+       "on day d+1", SCHEDULE_TIME),
+    _d("schedule_sunday_is_day_1", "schedule", "days counted from Sunday = 1: an interval for day d applies "
+       "on day d-1", SCHEDULE_TIME),
+    _d("schedule_override_not_rearmed", "schedule", "Charging_schedule.Override stays in force after the EV "
+       "is unplugged, until a reboot", SCHEDULE_TIME),
+    _d("schedule_override_ignored", "schedule", "Charging_schedule.Override answers true and changes nothing",
+       SCHEDULE_TIME),
+    _d("schedule_current_not_applied", "schedule", "an interval's non-zero current is reported as "
+       "schedule_current but does not limit the charging current", SCHEDULE_TIME),
+    _d("schedule_zero_as_6a", "schedule", "an interval of current 0 charges at 6 A instead of pausing",
+       SCHEDULE_TIME),
+    _d("schedule_enable_ignored", "schedule", "the schedule applies while charging_schedule_enabled is false",
+       SCHEDULE_TIME),
+    _d("schedule_lost_on_reset", "schedule", "the schedule is not kept in flash: Device.Reset (any reboot) "
+       "empties it", SCHEDULE_TIME),
+    _d("schedule_limit_reason_wrong", "schedule", "current_limit_reason 2 (user) instead of 4 (schedule) when "
+       "the schedule's current binds", SCHEDULE_TIME),
+    _d("schedule_edge_minute_late", "schedule", "the schedule is compared with the minute just ended: every "
+       "edge 60 s late", SCHEDULE_TIME),
+    _d("schedule_edge_10_8s", "schedule", "a schedule edge reaches the CP line 10.8 s after its minute "
+       "boundary (limit 10 s)", SCHEDULE_TIME, limit="schedule_edge_s"),
 )}
 
 

@@ -123,6 +123,13 @@ SWITCHES: dict[str, ReadingSwitch] = {s.ambiguity: s for s in (
     _s("mains_voltage_flag", "the flag a supply out of its band sets", "specific", "generic", "both"),
     _s("session_after_mains_loss", "an EV still in C when mains comes back: a new session or the same one",
        "new_session", "resumed"),
+    # the charging schedule over time (simulator/firmware/schedule.py; spec 6.31, 6.33)
+    _s("schedule_end_minute", "whether an interval's end minute end_h:end_m is part of it (ends at end_m:00, or "
+       "one minute later)", "exclusive", "inclusive"),
+    _s("schedule_outside_intervals", "the schedule enabled, at a time no interval covers: no schedule limit, or "
+       "paused (B_SCHEDULER)", "unrestricted", "paused"),
+    _s("schedule_override_without_ev", "Charging_schedule.Override with no EV plugged in: for the next session, "
+       "no effect, or refused (-1)", "next_session", "no_effect", "refused"),
 )}
 
 

@@ -740,6 +740,43 @@ AMBIGUITIES: tuple[Ambiguity, ...] = (
         ("clear automatically once the supply has been back within 230 V ±10 % for a couple of seconds; "
          "charging then resumes",),
     ),
+    # the charging schedule over time (6.31-6.33, chapter 4 gmt_offset / charging_schedule_enabled)
+    Ambiguity(
+        "schedule_end_minute", "6.31",
+        "'end_h – Hour at which the interval is activated' / 'end_m – Minute at which the interval is "
+        "activated' [sic] (6.31, 6.32) do not say whether the end minute belongs to the interval: whether an "
+        "interval ending 08:30 still applies at 08:30:30.",
+        (
+            "exclusive: the interval ends at end_h:end_m:00; the end minute is not part of it",
+            "inclusive: the end minute is part of the interval; it ends at end_h:end_m + 1 minute",
+        ),
+        ("exclusive", "inclusive",),
+    ),
+    Ambiguity(
+        "schedule_outside_intervals", "6.31",
+        "6.31 'current – Current value for the time interval. A 0 value means charging is paused, otherwise "
+        "the 6-32 range is applied' says nothing of a time no interval covers while charging_schedule_enabled "
+        "is true (chapter 4 'If disabled, the charger will ignore the charging schedule').",
+        (
+            "unrestricted: outside every interval the schedule sets no limit and charging is allowed",
+            "paused: outside every interval the charger holds the EV in B_SCHEDULER (schedule_current 0)",
+        ),
+        ("unrestricted", "paused",),
+    ),
+    Ambiguity(
+        "schedule_override_without_ev", "6.33",
+        "6.33 'Ignore charging schedule for the current charging session. Charging schedule is reactivated "
+        "when the car is disconnected.': with no EV plugged in there is no current session; what the call "
+        "does then is not said.  With an EV plugged in every reading overrides until the unplug, and no "
+        "reading keeps an Override across a reboot.",
+        (
+            "accepted (true) for the next session: the next plug-in ignores the schedule until that EV is "
+            "disconnected",
+            "accepted (true) with no effect: the next plug-in follows the schedule",
+            "refused with -1 general fail (no charging session); nothing changes",
+        ),
+        ("next_session", "no_effect", "refused",),
+    ),
     Ambiguity(
         "temperature_recovery", "5",
         "'overtemp_threshold' and 'critical_temp_threshold' (chapter 5) give the set points but no "
@@ -830,6 +867,11 @@ ABOUT: dict[str, tuple[str, ...]] = {
                              "Active_errors.Get/undervoltage_error"),
     "temperature_recovery": ("overtemp_threshold", "critical_temp_threshold", "Active_errors.Get/overtemp",
                              "Active_errors.Get/critical_temp"),
+    "schedule_end_minute": ("Charging_schedule.Set/charging_schedule", "System_currents.Get/schedule_current"),
+    "schedule_outside_intervals": ("Charging_schedule.Set/charging_schedule", "charging_schedule_enabled",
+                                   "System_currents.Get/schedule_current",
+                                   "Charger_info.Get/extended_charger_state"),
+    "schedule_override_without_ev": ("Charging_schedule.Override",),
 }
 
 

@@ -47,6 +47,9 @@ def boundary_timing(timing: FirmwareTiming, defects: ActiveDefects) -> FirmwareT
         ("undervoltage_trips_at_210v", "mains_low_v", 210.0),
         ("mains_fault_response_1_2s", "mains_fault_s", 1.2),
         ("derate_after_5_5s", "temperature_poll_s", 5.5 - timing.pwm_update_s),  # + the PWM update: 5.5 s
+        # schedule (simulator/firmware/schedule.py): a run within 0.2 s + the lag + the PWM path = 10.7-10.9 s
+        ("schedule_edge_10_8s", "schedule_eval_s", 0.2),
+        ("schedule_edge_10_8s", "schedule_lag_s", 10.7 - timing.pwm_update_s),
     ):
         if defect in defects:
             changes[name] = value

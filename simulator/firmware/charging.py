@@ -9,10 +9,9 @@ current, overcurrent, contactor feedback, mains, temperature) are ``protection.p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.defects import ActiveDefects
 from simulator.firmware.config_store import ConfigStore
@@ -21,6 +20,7 @@ from simulator.firmware.ledger import Reaction
 from simulator.firmware.limits import (
     HW_MAX_A,
     REASON_HW,
+    REASON_USER,
     Arbitration,
     arbitrate,
     duty_for_current,
@@ -28,6 +28,7 @@ from simulator.firmware.limits import (
 )
 from simulator.firmware.power import PowerSupervisor
 from simulator.firmware.protection import Protection
+from simulator.firmware.schedule import ScheduleTimer, firmware_minute_of_week, local_time, scheduled_current
 from simulator.firmware.boundary import boundary_timing
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode, adc_state_for, line_levels
@@ -88,7 +89,12 @@ class ChargingController:
         self.timing = timing = boundary_timing(timing, defects)
         model.pilot.frequency_hz = 1100.0 if "pwm_frequency_1100hz" in defects else timing.pwm_frequency_hz
         model.pilot.duty_offset = timing.duty_offset_pct / 100.0
+        # The charger's UTC calendar at device time 0 (NTP-synced on a real unit; the bench declares it in
+        # its ready line).  Setting it is a clock re-sync: the scheduler re-runs at once.
         self.calendar_start = calendar_start or datetime.now(timezone.utc)
+        self.schedule_overridden = False
+        self.schedule_override_armed = False  # reading schedule_override_without_ev "next_session"
+        self.schedule_timer = ScheduleTimer(self._schedule_at, self._schedule_inputs, timing, lambda: self.s.ledger)
         self.protection = Protection(self)
         self.power = PowerSupervisor(self)
         self.reboot()
@@ -114,7 +120,7 @@ class ChargingController:
         self.authorized = False
         self.user_stopped = False
         self.paused = False
-        self.schedule_overridden = False
+        self.schedule_overridden = self.schedule_override_armed = False  # 6.33: not kept across a reboot
         self.ota_until = -1.0
         self.ota_started = -1.0
         self.session: Session | None = None
@@ -125,33 +131,38 @@ class ChargingController:
         self.model.command_contactor(False)
         self.protection.reset(self.s.cp_seen_at)
         self.power.booted()
+        if "schedule_lost_on_reset" in self.defects and self.store.data["schedule"]:
+            self.store.data["schedule"] = []  # kept in RAM only: every boot starts without one
+            self.store.save()
+        self.schedule_timer.boot(self.s.cp_seen_at)
 
     # --- limits -----------------------------------------------------------------------------
+    def calendar_utc(self, now: float) -> datetime:
+        """The charger's UTC calendar at device time ``now`` (aware)."""
+        start = self.calendar_start if self.calendar_start.tzinfo else self.calendar_start.replace(tzinfo=timezone.utc)
+        return start.astimezone(timezone.utc) + timedelta(seconds=now)
+
     def calendar_now(self, now: float) -> datetime:
-        """The charger's wall calendar (UTC, NTP-synced on a real unit) in local time: by gmt_offset, or by
-        the IANA timezone name when that reading is taken and the name is one the firmware knows."""
-        utc = self.calendar_start + timedelta(seconds=now)
-        zone = self.store.app.get("timezone")
-        if self.readings.is_("gmt_offset_vs_timezone", "timezone_overrides") and isinstance(zone, str) and zone:
-            try:
-                return utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass  # an unknown name: the firmware falls back to gmt_offset
-        return utc + timedelta(hours=self.store.app["gmt_offset"])
+        """The charger's wall calendar in local time (naive): by gmt_offset or timezone (schedule.py)."""
+        return local_time(self.calendar_utc(now), self.store.app, self.readings, self.defects)
 
     def schedule_current(self, now: float) -> int:
+        """The schedule's limit the charging logic applies now: what the scheduler last decided, once it
+        has reached the charging logic (schedule.py's ScheduleTimer: evaluation period and lag)."""
+        return self.schedule_timer.limit(now)
+
+    def _schedule_at(self, now: float) -> int:
+        """What the schedule says at device time ``now``, with the settings as they are (6.31-6.33)."""
+        minute = firmware_minute_of_week(self.calendar_now(now), self.defects)
+        return scheduled_current(self.store.app, self.store.data["schedule"], minute,
+                                 overridden=self.schedule_overridden, readings=self.readings, defects=self.defects)
+
+    def _schedule_inputs(self) -> Hashable:
+        """The settings the schedule depends on: when one changes the settings handler re-runs the
+        scheduler, so the change is in force at once (not at the timer's next run)."""
         app = self.store.app
-        if not app["charging_schedule_enabled"] or self.schedule_overridden:
-            return HW_MAX_A
-        local = self.calendar_now(now)
-        minute_of_week = (local.isoweekday() - 1) * 1440 + local.hour * 60 + local.minute
-        for interval in self.store.data["schedule"]:
-            start = (interval["start_d"] - 1) * 1440 + interval["start_h"] * 60 + interval["start_m"]
-            end = (interval["end_d"] - 1) * 1440 + interval["end_h"] * 60 + interval["end_m"]
-            inside = start <= minute_of_week < end if start <= end else (minute_of_week >= start or minute_of_week < end)
-            if inside:
-                return interval["current"]
-        return HW_MAX_A
+        return (app["charging_schedule_enabled"], app["gmt_offset"], app.get("timezone"), self.schedule_overridden,
+                self.calendar_start, tuple(tuple(sorted(i.items())) for i in self.store.data["schedule"]))
 
     def arbitration(self, now: float) -> Arbitration:
         app = self.store.app
@@ -164,28 +175,41 @@ class ChargingController:
         user_power = HW_MAX_A if "user_power_ignored" in self.defects else user_power_current(
             app["user_power"], volts, rounding="floor" if self.readings.is_("user_power_to_current", "nominal_floor")
             else "nearest")
+        schedule = self.schedule_current(now)
         limits = {
             "system_max_current": HW_MAX_A,
             "cable_current": HW_MAX_A,
             "install_current": app["install_current"],
             "dynamic_current": dynamic,
             "user_current": app["user_current"],
-            "schedule_current": self.schedule_current(now),
+            "schedule_current": schedule,
             "ocpp_current": HW_MAX_A,
             "em_current": HW_MAX_A,
             "temperature_current": temp_limit,
             "user_power_current": min(HW_MAX_A, user_power),
         }
         overrides = {"dynamic_current": 2} if "wrong_limit_reason_dynamic" in self.defects else {}
+        if "schedule_limit_reason_wrong" in self.defects:
+            overrides["schedule_current"] = REASON_USER
         overrides.update(self.protection.reason_overrides())
         if self.readings.is_("user_power_limit_reason", "hw"):
             overrides["user_power_current"] = REASON_HW
         last_set = self.limit_set_at if self.readings.is_("limit_reason_tie", "set_limit") else None
-        if "install_current_not_limiting" in self.defects:
-            result = arbitrate({**limits, "install_current": HW_MAX_A}, overrides, last_set)
-            return Arbitration({**result.limits, "install_current": limits["install_current"]},
+        unenforced = self._unenforced_limits(limits)
+        if unenforced:  # reported as set, arbitrated as if absent
+            result = arbitrate({**limits, **{name: HW_MAX_A for name in unenforced}}, overrides, last_set)
+            return Arbitration({**result.limits, **{name: limits[name] for name in unenforced}},
                                result.charging_current, result.reason)
         return arbitrate(limits, overrides, last_set)
+
+    def _unenforced_limits(self, limits: dict[str, int]) -> tuple[str, ...]:
+        """The limits a defect reports but never applies to the charging current."""
+        names: tuple[str, ...] = ()
+        if "install_current_not_limiting" in self.defects:
+            names += ("install_current",)
+        if limits["schedule_current"] > 0 and "schedule_current_not_applied" in self.defects:
+            names += ("schedule_current",)  # a pause (0 A) still pauses
+        return names
 
     # --- the state machine --------------------------------------------------------------------
     def tick(self, now: float) -> None:
@@ -327,7 +351,9 @@ class ChargingController:
         model.set_pilot(PilotMode.DC_HIGH, 1.0)
         if self.session is not None:
             self._end_session(now)
-        self.authorized = self.user_stopped = self.paused = self.schedule_overridden = False
+        self.authorized = self.user_stopped = self.paused = False
+        if "schedule_override_not_rearmed" not in self.defects:
+            self.schedule_overridden = False  # 6.33 'reactivated when the car is disconnected'
         self.protection.unplugged(now)
         self.power.forget_session()
         self.errors.set("cp_diode_failure", False)
@@ -460,6 +486,8 @@ class ChargingController:
         if self.session is None:
             self._new_session(now)
         self._last_account = now
+        if self.schedule_override_armed:  # an Override sent with no EV, for this plug-in (6.33)
+            self.schedule_overridden, self.schedule_override_armed = True, False
 
     def _new_session(self, now: float) -> None:
         counters = self.store.data["counters"]

@@ -388,11 +388,13 @@ def _minute_of_week(interval: dict[str, int], side: str) -> int:
     return ((interval[f"{side}_d"] - 1) * 24 + interval[f"{side}_h"]) * 60 + interval[f"{side}_m"]
 
 
-def _strict_rules(cleaned: list[dict[str, int]]) -> None:
-    """Reading "strict": no interval ending before it starts, no two intervals overlapping."""
+def _strict_rules(cleaned: list[dict[str, int]], inclusive_end: bool) -> None:
+    """Reading "strict": no interval ending before it starts, no two intervals overlapping.  With an
+    inclusive end minute (reading schedule_end_minute) an interval ends a minute after its end fields,
+    so end == start is a one-minute interval, not an empty one."""
     spans = []
     for entry in cleaned:
-        start, end = _minute_of_week(entry, "start"), _minute_of_week(entry, "end")
+        start, end = _minute_of_week(entry, "start"), _minute_of_week(entry, "end") + (1 if inclusive_end else 0)
         if end <= start:
             raise _schedule_error(RpcError(VALUE_RANGE, "an interval must end after it starts"))
         spans.append((start, end))
@@ -421,7 +423,7 @@ def charging_schedule_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
             raise _schedule_error(RpcError(VALUE_RANGE, "interval current must be 0 or 6..32"))
         cleaned.append(entry)
     if rules == "strict":
-        _strict_rules(cleaned)
+        _strict_rules(cleaned, fw.readings.is_("schedule_end_minute", "inclusive"))
     fw.store.data["schedule"] = cleaned
     fw.store.save()
     return True
@@ -438,7 +440,20 @@ def charging_schedule_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[st
 
 @rpc("Charging_schedule.Override")
 def charging_schedule_override(fw: VirtualCharger, params: dict[str, Any]) -> bool:
-    fw.controller.schedule_overridden = True
+    """6.33 'Ignore charging schedule for the current charging session. Charging schedule is reactivated
+    when the car is disconnected.'  With an EV plugged in (a session open) the schedule is off until the
+    unplug; with none there is no current session, and what the call does is reading
+    schedule_override_without_ev."""
+    controller = fw.controller
+    ignored = "schedule_override_ignored" in fw.defects
+    if controller.session is not None:
+        controller.schedule_overridden = controller.schedule_overridden or not ignored
+        return True
+    reading = fw.readings["schedule_override_without_ev"]
+    if reading == "refused":
+        raise RpcError(GENERAL_FAIL, "no charging session")
+    if reading == "next_session" and not ignored:
+        controller.schedule_override_armed = True  # taken by the next plug-in (ChargingController._start_session)
     return True
 
 

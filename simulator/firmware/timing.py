@@ -53,6 +53,10 @@ class FirmwareTiming:
     mains_recover_s: float = 2.0       # back within 207-253 V this long -> the flag clears
     temperature_poll_s: float = 0.0    # a threshold crossing is acted on this long after it (limit: with
     #                                    pwm_update_s, temperature_response_s 5 s)
+    # --- charging schedule (simulator/firmware/schedule.py; spec 6.31) -------------------------------
+    schedule_eval_s: float = 1.0       # the scheduler's timer: a minute boundary is seen at its next run
+    schedule_lag_s: float = 0.0        # a run's decision -> the limit in force, fixed (then the PWM path,
+    #                                    pwm_update_s; limit schedule_edge_s 10 s from boundary to CP line)
     jitter: float = 0.0                # reaction times vary by up to this fraction *below* their value
     seed: int = 0
     _rng: random.Random = field(default_factory=lambda: random.Random(0), compare=False, repr=False)
@@ -77,11 +81,15 @@ class FirmwareTiming:
         10 s (DC 6 mA), 0.28 of 0.3 s (60 mA), 0.092 of 0.1 s (200 mA), 0.28 of 0.3 s (AC 1 x), 0.14 of
         0.15 s (2 x), 0.037 of 0.04 s (5 x); an overdraw beyond pwm_current + 1.9 A (of the 2 A margin) stopped in 4.7 s of 5 s;
         a contactor fault flagged 0.9 s after the coil (limit 1 s, with the CP debounce and release);
-        mains trips above 254 V (253 V must charge) and below 206 V (207 V must), after 0.9 s of 1 s."""
+        mains trips above 254 V (253 V must charge) and below 206 V (207 V must), after 0.9 s of 1 s.
+
+        Schedule: every edge (PWM on, PWM off, a new duty) at the CP line 9.1-9.4 s after its minute
+        boundary, of 10 s: the timer's run within 0.2 s, a 4.5 s decision lag, the 4.6-4.7 s PWM path."""
         return cls(contactor_close_s=2.73, contactor_open_s=0.05, fault_open_s=0.05, pwm_update_s=4.7, pause_open_s=6.15,
                    fault_hold_s=0.35, pwm_frequency_hz=1018.0, duty_offset_pct=0.4, meter_current_error=0.008,
                    meter_voltage_error=0.001, meter_window_s=2.0, energy_floor=True,
                    rcd_dc_threshold_ma=3.3, rcd_ac_threshold_ma=16.0, rcd_dc_6ma_s=9.5, rcd_dc_60ma_s=0.28,
                    rcd_dc_200ma_s=0.092, rcd_ac_1x_s=0.28, rcd_ac_2x_s=0.14, rcd_ac_5x_s=0.037,
                    overcurrent_margin_a=1.9, overcurrent_s=4.7, contactor_failure_s=0.9, mains_high_v=254.0,
-                   mains_low_v=206.0, mains_fault_s=0.9, jitter=0.02, seed=61851)
+                   mains_low_v=206.0, mains_fault_s=0.9, schedule_eval_s=0.2, schedule_lag_s=4.5,
+                   jitter=0.02, seed=61851)

@@ -249,10 +249,20 @@ async def test_6_31_interval_that_is_not_an_object_is_refused(refused_keeps_sche
 
 
 # --- override -----------------------------------------------------------------------------------------------
+OVERRIDE_REFUSALS = (-1, -7)  # ambiguity schedule_override_without_ev "refused": general fail or prohibited
+
+
 async def test_6_33_override_answers_true_and_keeps_the_schedule(charger: ChargerClient) -> None:
+    """With no EV (an API bench has none) Override may be refused (ambiguity schedule_override_without_ev);
+    either way the stored schedule is not what it changes (what it does is judged on the bench)."""
     cover(OVERRIDE)
     await store(charger, BASELINE)
-    result = await charger.call(OVERRIDE.name)
-    assert result is True, f"{OVERRIDE.label} answered {result!r}; {charger.exchanges[-1].summary()}"
+    try:
+        result = await charger.call(OVERRIDE.name)
+    except DeviceError as error:
+        assert error.code in OVERRIDE_REFUSALS, f"{OVERRIDE.label} with no EV refused with {error.code}, not -1/-7"
+        ambiguity("schedule_override_without_ev", f"refused with {error.code}")
+    else:
+        assert result is True, f"{OVERRIDE.label} answered {result!r}; {charger.exchanges[-1].summary()}"
     seen = await stored(charger)
     assert seen == BASELINE, f"{OVERRIDE.label} is for the current session only, yet the schedule became {seen!r}"

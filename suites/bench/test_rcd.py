@@ -231,21 +231,6 @@ async def charger_reports(rig: Rig, predicate: Callable[[dict[str, Any]], bool],
                                     within_s=rig.limit("state_report_s").value + rig.cp_lag_s, what=what)
 
 
-async def device_reset(rig: Rig) -> dict[str, Any]:
-    """Device.Reset with the EV unplugged; wait for the charger to go down and answer again
-    (reboot_max_s each); return its first Charger_info.Get."""
-    assert await rig.charger.call("Device.Reset") is True, "Device.Reset did not answer true"
-    reboot = rig.limit("reboot_max_s").value
-
-    def info() -> Awaitable[dict[str, Any] | None]:
-        return rig.call_if_reachable("Charger_info.Get")
-
-    await rig.clock.wait_for(info, lambda reply: reply is None, within_s=reboot,
-                             what="the charger going down for Device.Reset")
-    return await rig.clock.wait_for(info, lambda reply: reply is not None, within_s=reboot,
-                                    what="the charger answering again after Device.Reset")
-
-
 async def plug_in(rig: Rig) -> None:
     """EV back to B, then C, once the charger has seen it plugged (B, or its fault state)."""
     rig.ev.set_state("B")
@@ -281,7 +266,7 @@ async def rcd_armed(rig: Rig) -> AsyncIterator[Rig]:
     if not rig.bench.has("destructive"):
         raise BenchNotReady("rcd_error stays active with no residual current and the EV unplugged (a charger that "
                             "re-arms only on Device.Reset), and this bench may not reset the unit")
-    await device_reset(rig)
+    await rig.device_reset()
     after = await read_flags(rig)
     if after.active.get("rcd_error") is True:
         raise BenchNotReady(f"rcd_error still active after Device.Reset with no residual current: {after.active}")
@@ -307,7 +292,7 @@ SELF_TEST_FLAGS = ("rcd_test_error", "rcd_init_start_error", "rcd_init_end_error
 async def test_6_7_rcd_self_test_flags_are_clear_after_device_reset(rig: Rig) -> None:
     cover(method("Device.Reset"))
     cover(method("Active_errors.Get"), title="after Device.Reset the RCD's self-test and init flags are clear")
-    await device_reset(rig)
+    await rig.device_reset()
 
     async def not_false() -> dict[str, Any]:
         """The self-test flags Active_errors.Get does not report false (set, missing or not a boolean)."""
@@ -392,7 +377,7 @@ async def test_6_9_rcd_error_stays_logged_until_logged_errors_reset(rcd_armed: R
         if not rig.bench.has("destructive"):
             pytest.skip("rcd_error stays active until Device.Reset (rcd_recovery 'reset') and this bench may not "
                         "reset the unit: Logged_errors.Reset clearing it is not judged")
-        await device_reset(rig)
+        await rig.device_reset()
         flags = await read_flags(rig)
         assert flags.active.get("rcd_error") is not True, (
             "rcd_error still active after Device.Reset with no residual current and the EV unplugged")
@@ -508,7 +493,7 @@ async def test_rcd_charging_resumes_once_the_residual_current_is_gone(rcd_armed:
         rig.label_ambiguity("rcd_recovery", "unplug: charging resumed after the EV was unplugged and plugged in again")
         return
     rig.ev.set_state("A")
-    await device_reset(rig)
+    await rig.device_reset()
     try:
         await rig.charge()
     except WaitTimeout as never:

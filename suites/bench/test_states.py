@@ -31,6 +31,7 @@ from reference.spec.methods import EXTENDED_STATES
 from reports.allure_support import cover
 from rig import Observation, Rig, SessionTrace
 from rig.ev import EvSide, pwm_on
+from rig.schedule import ScheduleDriver
 from rig.thresholds import CHARGING_CURRENT_MIN_A, DEFAULT_LOAD_A, NO_CURRENT_A
 from rig.timing import Instant
 
@@ -237,17 +238,21 @@ async def _set(rig: Rig, key: str, value: object) -> None:
     assert await rig.app_config_set(key, value) is True
 
 
-WHOLE_WEEK_PAUSED = [{"start_d": 1, "start_h": 0, "start_m": 0, "end_d": 7, "end_h": 23, "end_m": 59,
-                      "current": 0, "lb_mode": 1}]
+BLOCKED_SPAN_S = 120.0
+"""Device s the B_SCHEDULER case needs its 0 A window for: plug-in, the hold, the release (all < 1 min)."""
 
 
-async def _schedule_whole_week_paused(rig: Rig) -> None:
-    """The charger's clock is unknown to the bench: an interval of 0 A over the whole week covers it
-    (all but Sunday 23:59, the last minute a week-long interval cannot include)."""
-    assert await rig.charger.call("Charging_schedule.Set", {"charging_schedule": WHOLE_WEEK_PAUSED}) is True
-    read_back = (await rig.charger.call("Charging_schedule.Get"))["charging_schedule"]
-    assert read_back == WHOLE_WEEK_PAUSED, f"Charging_schedule.Get gave {read_back}, set {WHOLE_WEEK_PAUSED}"
-    await _set(rig, "charging_schedule_enabled", True)
+async def _schedule_paused_now(rig: Rig) -> None:
+    """A 0 A interval around the reference "now" (rig.calendar), in the charger's local time.
+
+    Placed relative to now, not over the whole week: a week-long interval cannot hold Sunday 23:59 when
+    its end minute is exclusive (ambiguity schedule_end_minute), and a window across the week's end
+    would need a wrapping interval a strict charger refuses (schedule_interval_rules).  So the window
+    ends minutes after the test does, and a test started in the week's last minutes waits for the new
+    week (rig.schedule.ScheduleDriver.window_start); it holds on any day of the week."""
+    driver = ScheduleDriver(rig, rig.reference)
+    await driver.use_offset(0)
+    await driver.set_schedule([await driver.covering(0, BLOCKED_SPAN_S)])
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,7 @@ async def _pause_arrange(rig: Rig) -> None:
 
 
 async def _scheduler_arrange(rig: Rig) -> None:
-    await _schedule_whole_week_paused(rig)
+    await _schedule_paused_now(rig)
     rig.ev.set_load_current(DEFAULT_LOAD_A)
     rig.ev.set_state("C")
 
