@@ -77,8 +77,11 @@ async def probe_clock(driver: ScheduleDriver) -> ProbeResult:
     found = ProbeResult(boundary=boundary)
     try:
         last = await rig.observe()
-        start = await driver.edge(boundary, probe_on, before=lambda cp: not probe_on(cp),
-                                  what=f"the {PROBE_A} A interval starting")
+        try:
+            start = await driver.edge(boundary, probe_on, before=lambda cp: not probe_on(cp),
+                                      what=f"the {PROBE_A} A interval starting")
+        except WaitTimeout as timeout:
+            raise AssertionError(await _no_start(driver, boundary, timeout)) from None
         seen_before = [name for name, check in outside.items() if check(last.cp)]
         found = ProbeResult(boundary, start, outside=seen_before[0] if seen_before else f"other: {cp_text(last.cp)}")
         driver.judge_edge("schedule clock offset (interval start)", start)
@@ -87,6 +90,20 @@ async def probe_clock(driver: ScheduleDriver) -> ProbeResult:
         return ProbeResult(boundary, start, reading, end_span, found.outside)
     except (AssertionError, Inconclusive) as error:
         return ProbeResult(found.boundary, found.offset, outside=found.outside, error=error)
+
+
+async def _no_start(driver: ScheduleDriver, boundary: datetime, timeout: WaitTimeout) -> str:
+    """Why the probe's interval never reached the CP, in the charger's own words where it has them:
+    a charger that reports the interval's current (6.20 schedule_current) but does not offer it is not
+    a clock problem."""
+    late = 2 * driver.rig.limit("schedule_edge_s").value
+    reported = (await driver.rig.charger.call("System_currents.Get")).get("schedule_current")
+    if reported == PROBE_A:
+        return (f"the charger reports schedule_current {PROBE_A} A from the {boundary:%H:%M} interval but the CP "
+                f"does not offer it {late:g} s after the boundary: the interval's current is not applied ({timeout})")
+    return (f"no {PROBE_A} A at the CP within {late:g} s of the {boundary:%H:%M} boundary (schedule_current "
+            f"{reported}): the charger's schedule clock is off by more than that, or its intervals are not applied "
+            f"({timeout})")
 
 
 async def _end_edge(driver: ScheduleDriver, end: datetime, probe_on: Callable[[Any], bool]) -> tuple[Span, str]:

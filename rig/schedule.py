@@ -129,19 +129,22 @@ class ScheduleDriver:
         """The start of a window that covers now and the next ``span_s`` device s without crossing the
         end of the week: when it would, wait (reference clock) until the new week has begun."""
         start = minute_floor(self.local_now()) - timedelta(minutes=before_min)
-        end = self.local_now() + timedelta(seconds=span_s + 60)
+        end = self.window_end(span_s)
         if crosses_week_end(start, end):
             week = week_end_after(start)
             await self.wait_until(week + timedelta(seconds=1), what="the charger's new week (Monday 00:00)")
             start = week
         return start
 
+    def window_end(self, span_s: float) -> datetime:
+        """A minute boundary more than a minute after now + ``span_s``: an end whose minute reading
+        (inclusive or not) never matters to a test that is over by then."""
+        return minute_floor(self.local_now() + timedelta(seconds=span_s)) + timedelta(minutes=2)
+
     async def covering(self, current: int, span_s: float) -> dict[str, int]:
-        """One interval of ``current`` covering now and the next ``span_s`` device s (ending on a minute
-        boundary well after it, so its end-minute reading never matters)."""
+        """One interval of ``current`` covering now and the next ``span_s`` device s."""
         start = await self.window_start(span_s)
-        end = minute_floor(self.local_now() + timedelta(seconds=span_s)) + timedelta(minutes=2)
-        return interval(WeekTime.of(start), WeekTime.of(end), current)
+        return interval(WeekTime.of(start), WeekTime.of(self.window_end(span_s)), current)
 
     async def wait_until(self, local: datetime, *, what: str) -> None:
         """Wait on the reference clock (no charger is asked) until local time ``local``."""

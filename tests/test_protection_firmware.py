@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from simulator.defects import CATALOGUE, ActiveDefects
+from simulator.defects import CATALOGUE
 from simulator.firmware.charger import VirtualCharger
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
-from simulator.readings import ActiveReadings
+from tests.firmware_unit import firmware_on_manual_clock
 from tests.scpi_twins import ManualClock
 
 LIMITS = tomllib.loads((Path(__file__).parent.parent / "benches" / "default-limits.toml").read_text())["limits"]
@@ -100,11 +100,7 @@ def unit(tmp_path: Path) -> Iterator[Callable[..., Unit]]:
     def make(*defects: str, near: bool = False, **readings: str) -> Unit:
         nonlocal made
         made += 1
-        clock = ManualClock()
-        model = PhysicalModel(clock)  # type: ignore[arg-type]  # only now() and to_wall() are used
-        fw = VirtualCharger(model, tmp_path / f"unit{made}", defects=ActiveDefects(defects),
-                            timing=FirmwareTiming.near_limit() if near else None, readings=ActiveReadings(readings))
-        return Unit(clock, model, fw)
+        return Unit(*firmware_on_manual_clock(tmp_path / f"unit{made}", defects, near=near, readings=readings))
 
     yield make
 

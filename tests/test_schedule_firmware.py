@@ -21,14 +21,14 @@ import pytest
 
 from simulator.__main__ import parse_args, ready_line
 from simulator.bench import Endpoints, VirtualBench
-from simulator.defects import CATALOGUE, SCHEDULE_TIME, ActiveDefects
+from simulator.defects import CATALOGUE, SCHEDULE_TIME
 from simulator.firmware.charger import VirtualCharger
 from simulator.firmware.limits import REASON_SCHEDULE, REASON_USER
 from simulator.firmware.rpc_errors import GENERAL_FAIL, RpcError
 from simulator.firmware.timing import FirmwareTiming
 from simulator.physics.control_pilot import PilotMode
 from simulator.physics.model import PhysicalModel
-from simulator.readings import ActiveReadings
+from tests.firmware_unit import firmware_on_manual_clock
 from tests.scpi_twins import ManualClock
 
 MONDAY = datetime(2026, 12, 7, tzinfo=timezone.utc)  # 6.31 'First day of the week is Monday' (day 1)
@@ -115,11 +115,7 @@ def unit(tmp_path: Path) -> Iterator[Callable[..., Unit]]:
     def make(*defects: str, near: bool = False, **readings: str) -> Unit:
         nonlocal made
         made += 1
-        clock = ManualClock()
-        model = PhysicalModel(clock)  # type: ignore[arg-type]  # only now() and to_wall() are used
-        fw = VirtualCharger(model, tmp_path / f"unit{made}", defects=ActiveDefects(defects),
-                            timing=FirmwareTiming.near_limit() if near else None, readings=ActiveReadings(readings))
-        return Unit(clock, model, fw)
+        return Unit(*firmware_on_manual_clock(tmp_path / f"unit{made}", defects, near=near, readings=readings))
 
     yield make
 

@@ -24,7 +24,8 @@ about 10-14 minutes in real time (``slow``), well under a minute at the CI time 
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from instruments.charger_rpc import DeviceError
 from reference.spec import KEYS_BY_NAME, method
 from reference.spec.errors import GENERAL_FAIL, PROHIBITED
 from reports.allure_support import cover
-from rig import Rig
+from rig import Observation, Rig
 from rig.calendar import (MINUTES_PER_WEEK, ReferenceClock, WeekTime, crosses_week_end, describe_interval, interval,
                           local_time, minute_floor, timezone_name)
 from rig.clock_probe import ProbeResult, probe_clock
@@ -102,38 +103,54 @@ async def _edge_day(schedule: ScheduleDriver, currents: tuple[int, ...]) -> list
     return boundaries
 
 
-@BENCH
-async def test_6_31_window_opens_on_its_minute(schedule: ScheduleDriver) -> None:
-    cover("6.31 Charging_schedule.Set", title="a window opens on its minute: B_SCHEDULER → charging")
-    rig = schedule.rig
-    await schedule.prepare(0)
-    await schedule.plug_in()
-    (boundary,) = await _edge_day(schedule, (0, A_HIGH))
-    await rig.wait(lambda o: no_pwm(o.cp) and o.extended == "B_SCHEDULER",
-                   within_s=rig.limit("schedule_edge_s").value + rig.cp_lag_s,
-                   what="B_SCHEDULER and no PWM inside the 0 A interval")
-    span = await schedule.edge(boundary, offers(A_HIGH, schedule.tolerance_a), before=no_pwm,
-                               what=f"the {A_HIGH} A window opening")
-    schedule.judge_edge(f"window opens ({boundary:%H:%M})", span)
-    await rig.wait(lambda o: o.state == "C" and o.charging and o.extended == "C", within_s=rig.charging_deadline_s,
-                   what=f"charging (C) once the {A_HIGH} A window is open")
+@dataclass(frozen=True)
+class WindowEdge:
+    """A window edge: the interval before and after the boundary, what the CP shows on each side, and
+    what the charger must reach after it (state, contactor, current) and within how long: an interval of
+    0 A shows as no PWM and B_SCHEDULER, one of a current as that current advertised and charging."""
+
+    name: str
+    currents: tuple[int, int]
+    title: str
+    after: Callable[[Observation], bool]            # once the edge has passed
+    after_within: Callable[[Rig], float]
+
+
+def _paused(o: Observation) -> bool:
+    return no_pwm(o.cp) and o.extended == "B_SCHEDULER"
+
+
+WINDOW_EDGES = (
+    WindowEdge("opens", (0, A_HIGH), "a window opens on its minute: B_SCHEDULER → charging",
+               lambda o: o.state == "C" and o.charging and o.extended == "C", lambda rig: rig.charging_deadline_s),
+    WindowEdge("closes", (A_HIGH, 0), "a window closes on its minute: charging → B_SCHEDULER",
+               lambda o: _paused(o) and o.no_current and not o.mains_present,
+               lambda rig: rig.limit("state_report_s").value + rig.limit("pause_open_max_s").value + rig.settle_s),
+)
+
+
+def _shows(amps: int, schedule: ScheduleDriver) -> Callable[[Any], bool]:
+    """The CP side of an interval of ``amps``: its current advertised, or no PWM for 0 A."""
+    return offers(amps, schedule.tolerance_a) if amps else no_pwm
 
 
 @BENCH
-async def test_6_31_window_closes_on_its_minute(schedule: ScheduleDriver) -> None:
-    cover("6.31 Charging_schedule.Set", title="a window closes on its minute: charging → B_SCHEDULER")
+@pytest.mark.parametrize("case", WINDOW_EDGES, ids=lambda c: c.name)
+async def test_6_31_window_edge_on_its_minute(case: WindowEdge, schedule: ScheduleDriver) -> None:
+    cover("6.31 Charging_schedule.Set", title=case.title)
     rig = schedule.rig
     await schedule.prepare(0)
     await schedule.plug_in()
-    (boundary,) = await _edge_day(schedule, (A_HIGH, 0))
-    on = offers(A_HIGH, schedule.tolerance_a)
-    await rig.wait(lambda o: on(o.cp) and o.charging, within_s=rig.limit("schedule_edge_s").value + rig.charging_deadline_s,
-                   what=f"charging at {A_HIGH} A inside the window")
-    span = await schedule.edge(boundary, no_pwm, before=on, what=f"the {A_HIGH} A window closing into 0 A")
-    schedule.judge_edge(f"window closes ({boundary:%H:%M})", span)
-    await rig.wait(lambda o: o.extended == "B_SCHEDULER" and o.no_current and not o.mains_present,
-                   within_s=rig.limit("state_report_s").value + rig.limit("pause_open_max_s").value + rig.settle_s,
-                   what="B_SCHEDULER, contactor open and no current after the window closed")
+    (boundary,) = await _edge_day(schedule, case.currents)
+    first, second = case.currents
+    inside_first = _shows(first, schedule)
+    settled = (lambda o: inside_first(o.cp) and o.charging) if first else _paused
+    await rig.wait(settled, within_s=rig.limit("schedule_edge_s").value + rig.charging_deadline_s,
+                   what=f"the {first} A interval in force before the edge")
+    span = await schedule.edge(boundary, _shows(second, schedule), before=inside_first,
+                               what=f"{first} A → {second} A")
+    schedule.judge_edge(f"window {case.name} ({boundary:%H:%M})", span)
+    await rig.wait(case.after, within_s=case.after_within(rig), what=f"the charger once the window {case.name}")
 
 
 @BENCH
