@@ -362,7 +362,14 @@ async def test_6_setter_answers_exactly_true(charger: ChargerClient, method: Met
         pytest.skip(f"{method.label} would disturb a session: the charger is in state {state}, not idle in A")
     params = await params_for(charger, request)
     try:
-        result = await charger.call(method.name, params)
+        try:
+            result = await charger.call(method.name, params)
+        except DeviceError as error:
+            # Override with no EV (an API bench has none) may be refused: ambiguity schedule_override_without_ev.
+            if method.name != "Charging_schedule.Override" or error.code not in (-1, -7):
+                raise
+            ambiguity("schedule_override_without_ev", f"refused with {error.code}")
+            return
         assert result is True, (f"{method.label} must answer the JSON boolean true, got {result!r}; "
                                 f"{charger.exchanges[-1].summary()}")
     finally:
