@@ -363,7 +363,7 @@ async def test_4_schedule_disabled_is_ignored(schedule: ScheduleDriver) -> None:
                           poll_s=0.5)
     assert held.info["current_limit_reason"] != REASON_SCHEDULE, f"a disabled schedule limits the current: {held.info}"
     await schedule.enable(True)  # the same schedule, enabled: it pauses (the window does cover now)
-    await rig.wait(lambda o: no_pwm(o.cp) and o.extended == "B_SCHEDULER",
+    await rig.wait(_paused,
                    within_s=rig.limit("schedule_edge_s").value + rig.cp_lag_s, what="B_SCHEDULER once enabled")
 
 
@@ -391,7 +391,7 @@ async def test_6_31_time_outside_every_interval(schedule: ScheduleDriver) -> Non
 
 # --- Override (6.33) ------------------------------------------------------------------------------------------
 async def _paused_by_schedule(rig: Rig, what: str) -> None:
-    await rig.wait(lambda o: no_pwm(o.cp) and o.extended == "B_SCHEDULER",
+    await rig.wait(_paused,
                    within_s=rig.limit("schedule_edge_s").value + rig.limit("state_report_s").value + rig.cp_lag_s,
                    what=what)
     await rig.hold(lambda o: no_pwm(o.cp) and not o.mains_present, for_s=rig.limit("contactor_close_s").value,
