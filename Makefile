@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install clean mutation timing-kills
+.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ mutation: $(VENV)/.installed
 timing-kills: $(VENV)/.installed
 	$(PY) -m tests.mutation.timing_kills --bench benches/virtual-no-timers.toml
 	$(PY) -m tests.mutation.timing_kills --bench benches/virtual-composite.toml
+
+## The bench suites on the other virtual benches with the slow schedule file included (CI leaves it out).
+benches-full: $(VENV)/.installed
+	LEKTRICO_BENCHES_FULL=1 $(PY) -m pytest tests/test_benches.py --alluredir=reports/out/benches-allure
+
+## The interruption test in full: the runner killed at 24 seeded points (8 per signal: SIGINT, SIGTERM,
+## SIGKILL; mid-charge, mid-PIN change, mid-configuration, at random), each followed by a run that must find the
+## bench safe and as found; the table goes to reports/out/interruption-kills.md (CI runs 6 of them).
+robustness: $(VENV)/.installed
+	LEKTRICO_INTERRUPTION_KILLS=24 $(PY) -m pytest tests/test_interruption.py --alluredir=reports/out/robustness-allure $(PYTEST_ARGS); \
+	status=$$?; cat reports/out/interruption-kills.md 2>/dev/null; exit $$status
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

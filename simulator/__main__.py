@@ -23,6 +23,7 @@ from typing import Any
 from simulator.bench import Endpoints, VirtualBench
 from simulator.http_auth import HttpAuth
 from simulator.defects import CATALOGUE
+from simulator.misbehaviour import cue_argument, describe
 from simulator.readings import SWITCHES, ActiveReadings, UnknownReading, from_arguments
 
 
@@ -62,6 +63,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default | alternative | alternative:N | random:SEED (applied before --reading)")
     parser.add_argument("--latency", type=float, default=0.0, metavar="S",
                         help="wall seconds the charger takes to answer each request (a charger on Wi-Fi: 0.1)")
+    parser.add_argument("--misbehave", action="append", default=[], type=cue_argument,
+                        metavar="KIND[=VALUE]@AFTER[:FOR]",
+                        help="misbehave on cue (repeatable): stall, slow=S, truncated, garbage, http_5xx, refused, "
+                             "reboot, after N requests or Ns device seconds, for N requests or Ns (default: for "
+                             "ever); e.g. stall@40, refused@10s:5s (simulator/misbehaviour.py)")
     parser.add_argument("--near-limit", action="store_true",
                         help="a correct charger with its reaction times, PWM and meter just inside every limit")
     parser.add_argument("--ev-side", choices=("box", "composite"), default="box",
@@ -82,7 +88,8 @@ async def serve(args: argparse.Namespace) -> None:
                          serial_number=args.serial_number, pin=args.pin, host=args.host,
                          auth=HttpAuth(*args.auth.split(":", 1)) if args.auth else None,
                          readings=readings, latency_s=args.latency, near_limit=args.near_limit,
-                         ev_side=args.ev_side, calendar_start=args.calendar_start)
+                         ev_side=args.ev_side, calendar_start=args.calendar_start,
+                         misbehaviour=tuple(args.misbehave))
     for item in args.provision:
         key, _, value = item.partition("=")
         bench.charger.provision(key, value)
@@ -101,7 +108,7 @@ def ready_line(bench: VirtualBench, endpoints: Endpoints, args: argparse.Namespa
     """The ready line: where everything is, what the charger runs with, and its calendar (taken last, so
     it is the moment the line is printed)."""
     return {"event": "ready", **asdict(endpoints), "defects": args.defect, "readings": readings.chosen,
-            "near_limit": args.near_limit, **bench.calendar()}
+            "near_limit": args.near_limit, "misbehaviour": describe(tuple(args.misbehave)), **bench.calendar()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from simulator.firmware.charger import VirtualCharger
 from simulator.firmware.timing import FirmwareTiming
 from simulator.http_auth import HttpAuth
 from simulator.http_server import ChargerHttpServer
+from simulator.misbehaviour import Cue, Misbehaviour
 from simulator.physics.model import PhysicalModel
 from simulator.readings import ActiveReadings
 from simulator.twins.ac_load import AcLoadTwin
@@ -59,7 +60,7 @@ class VirtualBench:
                  serial_number: int = 500006, pin: str = "1234", host: str = "127.0.0.1",
                  auth: HttpAuth | None = None, readings: ActiveReadings | None = None,
                  latency_s: float = 0.0, near_limit: bool = False, ev_side: str = "box",
-                 calendar_start: datetime | None = None) -> None:
+                 calendar_start: datetime | None = None, misbehaviour: tuple[Cue, ...] = ()) -> None:
         self.host = host
         self.readings = readings or ActiveReadings()
         self.latency_s = latency_s    # each HTTP request is answered this many wall seconds late
@@ -79,7 +80,10 @@ class VirtualBench:
         # The charger's UTC calendar at device time 0: as given, else the host's UTC now (at device time 0).
         self.charger.controller.calendar_start = calendar_start or \
             datetime.now(timezone.utc) - timedelta(seconds=self.clock.now())
-        self.http = ChargerHttpServer(self.charger, host, auth=auth, latency_s=latency_s)
+        # Transport faults on cue (--misbehave), on the bench's device clock.
+        self.misbehaviour = Misbehaviour(misbehaviour, self.clock.now)
+        self.http = ChargerHttpServer(self.charger, host, auth=auth, latency_s=latency_s,
+                                      misbehaviour=self.misbehaviour)
         self.ev_twin = EvSimulatorTwin(self.model)
         self.analyzer_twin = PowerAnalyzerTwin(self.model)
         self.j1772_twin = J1772RemoteTwin(self.model)

@@ -45,6 +45,8 @@ CONTACTOR = "suites/bench/test_contactor_failure.py"
 MAINS = "suites/bench/test_mains.py"
 TEMPERATURE = "suites/bench/test_temperature.py"
 SCHEDULE_TIME = "suites/bench/test_schedule.py"
+FUZZ = "suites/api/test_fuzz.py"
+LOAD = "suites/api/test_load.py"
 
 CATALOGUE: dict[str, Defect] = {d.name: d for d in (
     # --- framing ------------------------------------------------------------------------------
@@ -242,6 +244,26 @@ CATALOGUE: dict[str, Defect] = {d.name: d for d in (
        "edge 60 s late", SCHEDULE_TIME),
     _d("schedule_edge_10_8s", "schedule", "a schedule edge reaches the CP line 10.8 s after its minute "
        "boundary (limit 10 s)", SCHEDULE_TIME, limit="schedule_edge_s"),
+    # --- robustness: the HTTP server under load (simulator/http_server.py) ----------------------------
+    _d("stops_answering_under_concurrency", "robustness", "more than 2 requests in flight at once deadlock the "
+       "HTTP server: from then on every request hangs unanswered", LOAD),
+    # --- robustness: bad input at volume (frame parser, firmware handlers; killed by the fuzz suite) -----
+    _d("heap_leak_per_request", "robustness", "every request handled leaks its 200-byte reply buffer: heap_free "
+       "falls steadily (reboot frees it)", FUZZ),
+    _d("deep_nesting_crash", "robustness", "no nesting limit in the frame parser: a frame nested deeper than 64 "
+       "levels overflows the handler's stack (HTTP 500, no frame)", FUZZ),
+    _d("duplicate_key_parser_differential", "robustness", "a duplicated param is range-checked by its last value "
+       "and stored with its first (two lookups into one object)", FUZZ),
+    _d("long_string_id_truncated", "robustness", "a string id is kept in a 32-byte buffer: a longer id is echoed "
+       "cut to 31 characters", FUZZ),
+    _d("non_utf8_string_stored", "robustness", "a body that is not UTF-8 is decoded leniently and executed: a "
+       "Latin-1 alias is stored with U+FFFD in it", FUZZ),
+    _d("oversized_body_truncated", "robustness", "a body over the 16 KiB frame buffer is cut there and the "
+       "members read so far are executed", FUZZ),
+    _d("missing_bool_value_stored_false", "robustness", "App_config.Set of a boolean key without config_value "
+       "stores false and answers true (a missing item read as false)", FUZZ),
+    _d("extra_param_applied", "robustness", "App_config.Set also applies every extra param that names a chapter 4 "
+       "key (a bulk-set path left in the handler)", FUZZ),
 )}
 
 

@@ -13,13 +13,23 @@ answer, as a charger on Wi-Fi does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from simulator.firmware.charger import VirtualCharger
+from simulator.firmware.json_parser import (
+    CRASH_DEPTH,
+    FRAME_BUFFER_BYTES,
+    MAX_JSON_DEPTH,
+    complete_prefix,
+    first_kept,
+    nesting_depth,
+)
 from simulator.http_auth import HttpAuth
+from simulator.misbehaviour import Cue, Kind, Misbehaviour, misbehave, run_after
 from simulator.firmware.rpc_errors import (
     DESCRIPTIONS,
     INVALID_PARAMS,
@@ -31,14 +41,35 @@ from simulator.firmware.rpc_errors import (
 )
 
 _NO_RESULT = object()  # a reply built for an error carries no result
+ID_BUFFER = 32  # bytes a build with defect long_string_id_truncated keeps of a string id (NUL included)
 SUPPLY_POLL_WALL_S = 0.002  # while unpowered, how often the supply is looked at (the bench's tick pauses)
+# Defect stops_answering_under_concurrency: the firmware serves a request in SERVE_WALL_S, holding its slot;
+# more than DEADLOCK_IN_FLIGHT requests in flight at once deadlock it.  A hung request looks every
+# HUNG_POLL_WALL_S whether its client gave up.
+DEADLOCK_IN_FLIGHT = 2
+SERVE_WALL_S = 0.02
+HUNG_POLL_WALL_S = 0.02
+
+
+class _InFlight:
+    """Requests being served, and whether they deadlocked the firmware (stops_answering_under_concurrency)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.deadlocked = False
 
 
 class ChargerHttpServer:
     def __init__(self, charger: VirtualCharger, host: str = "127.0.0.1", port: int = 0,
-                 auth: HttpAuth | None = None, latency_s: float = 0.0) -> None:
+                 auth: HttpAuth | None = None, latency_s: float = 0.0,
+                 misbehaviour: Misbehaviour | None = None) -> None:
         self.charger = charger
         self.latency_s = latency_s
+        self._in_flight = _InFlight()
+        # Transport faults on cue (simulator/misbehaviour.py): per request in a middleware, and the
+        # listener closed (refused) or an unasked reboot in the lifecycle below.
+        self.misbehaviour = misbehaviour or Misbehaviour((), charger.clock.now)
+        self.refusing = False  # the listener is closed on cue (refused) while the firmware runs on
         self.auth = auth
         self.host = host
         self.port = port
@@ -55,7 +86,9 @@ class ChargerHttpServer:
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> int:
         self._loop = asyncio.get_running_loop()
-        app = web.Application(middlewares=[self._latency_middleware, self._offline_middleware],
+        app = web.Application(middlewares=[self._concurrency_middleware, self._misbehaviour_middleware,
+                                           self._latency_middleware,
+                                           self._offline_middleware],
                               client_max_size=64 * 1024)
         app.router.add_post("/rpc", self._post_frame)
         app.router.add_get("/rpc", self._websocket)
@@ -63,6 +96,10 @@ class ChargerHttpServer:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await self._listen()
+        clock = self.charger.clock
+        for cue in self.misbehaviour.timed_events():  # refused / reboot at a device time
+            self._spawn(run_after(clock.to_wall((cue.after.seconds or 0.0) - clock.now()),
+                                  functools.partial(self._misbehaviour_event, cue)))
         return self.port
 
     async def _listen(self) -> None:
@@ -90,9 +127,13 @@ class ChargerHttpServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _offline(self) -> None:
-        """Off the network: the listener closed, open connections dropped."""
-        self.rebooting = True
+    async def _offline(self, *, rebooting: bool = True) -> None:
+        """Off the network: the listener closed, open connections dropped (``rebooting`` False: the
+        firmware runs on, only its listener is gone: the ``refused`` misbehaviour)."""
+        if rebooting:
+            self.rebooting = True
+        else:
+            self.refusing = True
         if self._site is not None:
             await self._site.stop()
             self._site = None
@@ -134,6 +175,32 @@ class ChargerHttpServer:
         await self._listen()
         self.rebooting = False
 
+    # --- misbehaviour on cue (simulator/misbehaviour.py) --------------------------------------
+    @web.middleware
+    async def _misbehaviour_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Count the request; misbehave on it if a cue's window holds it; run the events due after it."""
+        index, cue = self.misbehaviour.on_request()
+        try:
+            if cue is not None:
+                return await misbehave(cue, request, handler)
+            return await handler(request)
+        finally:
+            for event in self.misbehaviour.events_after(index):
+                self._spawn(run_after(0.01, functools.partial(self._misbehaviour_event, event)))
+
+    async def _misbehaviour_event(self, cue: Cue) -> None:
+        """A fault of the charger, not of a request: the listener closed (for a while), or an unasked reboot."""
+        if cue.kind is Kind.REBOOT:
+            self.charger.request_reboot(wait_for_session=False)  # what Device.Reset does, unasked
+            return
+        await self._offline(rebooting=False)
+        if cue.lasting is None:
+            return  # refused for ever
+        await asyncio.sleep(self.charger.clock.to_wall(cue.lasting.seconds or 0.0))
+        if self._site is None and not self.rebooting:
+            await self._listen()
+        self.refusing = False
+
     @web.middleware
     async def _latency_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """Answer ``latency_s`` wall seconds late, like a charger on Wi-Fi (the simulator may sleep)."""
@@ -142,8 +209,32 @@ class ChargerHttpServer:
         return await handler(request)
 
     @web.middleware
+    async def _concurrency_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Defect ``stops_answering_under_concurrency``: each request holds one of the firmware's slots for
+        ``SERVE_WALL_S``; a request arriving while ``DEADLOCK_IN_FLIGHT`` are held deadlocks the firmware.
+        From then on no request is answered: each hangs (TCP open, no reply) until its client gives up,
+        for as long as the virtual charger runs.  A sequential client never sees it."""
+        if "stops_answering_under_concurrency" not in self.charger.defects:
+            return await handler(request)
+        slots = self._in_flight
+        slots.count += 1
+        try:
+            if slots.count > DEADLOCK_IN_FLIGHT:
+                slots.deadlocked = True
+            if not slots.deadlocked:
+                await asyncio.sleep(SERVE_WALL_S)
+            while slots.deadlocked:
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    raise web.HTTPServiceUnavailable()  # the client is gone: nothing reaches anyone
+                await asyncio.sleep(HUNG_POLL_WALL_S)
+            return await handler(request)
+        finally:
+            slots.count -= 1
+
+    @web.middleware
     async def _offline_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if self.rebooting:  # a keep-alive connection from before the reboot: the peer sees a reset
+        if self.rebooting or self.refusing:  # a keep-alive connection from before: the peer sees a reset
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPServiceUnavailable()
@@ -153,10 +244,19 @@ class ChargerHttpServer:
 
     # --- POST /rpc and WebSocket frames ---------------------------------------------------------
     async def _post_frame(self, request: web.Request) -> web.Response:
-        try:  # bytes that are not UTF-8 are a malformed frame too, never a crash of the server
-            text = (await request.read()).decode("utf-8")
-        except UnicodeDecodeError:
-            return web.json_response(self._frame_reply({}, error=self._framing_error("parse", "malformed JSON")))
+        body = await request.read()
+        defects = self.charger.defects
+        if "oversized_body_truncated" in defects and len(body) > FRAME_BUFFER_BYTES:
+            # the frame buffer holds 16 KiB: the rest is dropped and the cut frame "repaired" and run
+            text = complete_prefix(body[:FRAME_BUFFER_BYTES].decode("utf-8", errors="ignore"))
+        else:
+            try:  # bytes that are not UTF-8 are a malformed frame too, never a crash of the server
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                if "non_utf8_string_stored" not in defects:
+                    return web.json_response(self._frame_reply({}, error=self._framing_error("parse",
+                                                                                          "malformed JSON")))
+                text = body.decode("utf-8", errors="replace")  # no UTF-8 check: U+FFFD goes into flash
         reply = self.handle_frame_text(text)
         if reply is None:
             return web.Response(status=200)
@@ -189,7 +289,7 @@ class ChargerHttpServer:
     def handle_frame_text(self, text: str) -> dict[str, Any] | list[dict[str, Any]] | None:
         """One frame in, one frame out (None: a notification, which gets no reply)."""
         try:
-            frame = json.loads(text)
+            frame = self._parse_frame(text)
         except ValueError:
             return self._frame_reply({}, error=self._framing_error("parse", "malformed JSON"))
         if isinstance(frame, list) and frame and self.charger.readings.is_("batch_request", "served"):
@@ -200,6 +300,20 @@ class ChargerHttpServer:
         if not isinstance(frame, dict):
             return self._frame_reply({}, error=self._framing_error("request", "a frame must be a JSON object"))
         return self.handle_frame(frame)
+
+    def _parse_frame(self, text: str) -> Any:
+        """The frame as the firmware's parser reads it: nested at most MAX_JSON_DEPTH deep (a ValueError,
+        answered as a malformed frame, beyond)."""
+        defects = self.charger.defects
+        brackets = text.count("[") + text.count("{")  # fewer cannot nest past the limit: no scan needed
+        depth = nesting_depth(text) if brackets > MAX_JSON_DEPTH else 0
+        if depth > MAX_JSON_DEPTH:
+            if "deep_nesting_crash" not in defects:
+                raise ValueError(f"nested {depth} deep, past the parser's {MAX_JSON_DEPTH} levels")
+            if depth > CRASH_DEPTH:  # no depth check: the recursive parser overflows the handler's stack
+                raise RecursionError(f"JSON parser stack overflow at depth {CRASH_DEPTH}")
+        hook = first_kept if "duplicate_key_parser_differential" in defects else None
+        return json.loads(text, object_pairs_hook=hook)
 
     def handle_frame(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         defects = self.charger.defects
@@ -258,6 +372,8 @@ class ChargerHttpServer:
             call_id = 0
         elif "string_id_coerced" in defects and isinstance(call_id, str):
             call_id = int(call_id) if call_id.isdigit() else len(call_id)
+        elif "long_string_id_truncated" in defects and isinstance(call_id, str) and len(call_id) > ID_BUFFER - 1:
+            call_id = call_id[:ID_BUFFER - 1]  # a string id is kept in char id[32]: the rest is lost
         reply: dict[str, Any] = {}
         if frame.get("jsonrpc") == "2.0" and self.charger.readings.is_("jsonrpc_version_echo", "echoed"):
             reply["jsonrpc"] = "2.0"

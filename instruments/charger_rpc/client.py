@@ -2,9 +2,11 @@
 
 ``call()`` returns the result or raises :class:`DeviceError` (the charger said no) /
 :class:`MalformedReply` (the charger answered out of form) / :class:`ChargerUnreachable` (bench
-fault).  ``send_raw()`` puts arbitrary bytes on the wire for the framing suite.  Every exchange is
-recorded, masked, and handed to the registered listeners (the report attaches it to the running
-Allure step), so a failing test shows exactly what crossed the wire.
+fault: no RPC reply, its subclass and one-line message saying how: errors.py).  ``send_raw()`` puts
+arbitrary bytes on the wire for the framing suite.  Every request first waits for its slot in the
+charger's :class:`~instruments.charger_rpc.rate.RateLimit` (shared by every client made to it).
+Every exchange is recorded, masked, and handed to the registered listeners (the report attaches it to
+the running Allure step), so a failing test shows exactly what crossed the wire.
 """
 from __future__ import annotations
 
@@ -20,16 +22,20 @@ import httpx
 
 from instruments.charger_rpc.errors import (
     ChargerAuthenticationRequired,
-    ChargerUnreachable,
+    ChargerGarbledReply,
     DeviceError,
     MalformedReply,
+    transport_fault,
 )
 from instruments.charger_rpc.exchange import CallRecord, Exchange, notify_call_observers, notify_observers
-from instruments.charger_rpc.masking import mask, mask_text, mask_url
+from instruments.charger_rpc.masking import mask, mask_httpx_log, mask_text, mask_url
+from instruments.charger_rpc.secret import reveal
+from instruments.charger_rpc.rate import RateLimit
 from instruments.charger_rpc.requested import methods_in_request
-from instruments.charger_rpc.styles import RequestStyle, build, interpret
+from instruments.charger_rpc.styles import RequestStyle, WireRequest, build, interpret, not_an_rpc_reply
 
 ExchangeListener = Callable[[Exchange], None]
+mask_httpx_log()  # httpx's own request log line shows the URL: masked like every exchange
 HISTORY = 500  # recent exchanges kept for failure context; listeners see every one
 
 
@@ -56,8 +62,13 @@ class ChargerClient:
         src: str = "lektrico-hil",
         secrets: tuple[str, ...] = (),
         transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Every request (call and send_raw) waits for its slot: one limiter per charger, shared by every
+        # client the suite makes to it (instruments/charger_rpc/rate.py).
+        self.rate_limit = rate_limit if rate_limit is not None else RateLimit(None)
+        self.auth = auth
         self.style = style
         self.src = src
         self.timeout_s = timeout_s
@@ -83,15 +94,19 @@ class ChargerClient:
         """Call ``method``; return its result or raise a :class:`DeviceError`."""
         style = style or self.style
         call_id = next(self._ids)
-        wire = build(style, method, params, call_id, self.src)
-        raw = await self._send(method, style.value, wire.http_method, wire.path, wire.body, (method,))
+        # No local of call() holds the wire form (a URL_GET query carries a PIN in clear): a traceback
+        # through here, locals shown (pytest -l), shows params, whose credentials are Secrets (masked).
+        raw = await self._send_wire(method, style, build(style, method, params, call_id, self.src))
         try:
             result = self._result_of(style, raw, call_id)
         except (DeviceError, MalformedReply) as error:
-            notify_call_observers(CallRecord(method, params, None, error, raw.exchange))
+            notify_call_observers(CallRecord(method, mask(params), None, error, raw.exchange))
             raise
-        notify_call_observers(CallRecord(method, params, result, None, raw.exchange))
+        notify_call_observers(CallRecord(method, mask(params), result, None, raw.exchange))
         return result
+
+    async def _send_wire(self, method: str, style: RequestStyle, wire: WireRequest) -> RawReply:
+        return await self._send(method, style.value, wire.http_method, wire.path, wire.body, (method,))
 
     def _result_of(self, style: RequestStyle, raw: RawReply, call_id: int) -> Any:
         if raw.status == 401:
@@ -111,27 +126,27 @@ class ChargerClient:
     # --- transport ----------------------------------------------------------------------------
     async def _send(self, label: str, style: str, http_method: str, path: str, body: Any,
                     rpc_methods: tuple[str, ...] | None) -> RawReply:
-        if body is None:
-            content: bytes | None = None
-        elif isinstance(body, (bytes, str)):
-            content = body.encode() if isinstance(body, str) else body
-        else:
-            content = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if content is not None else {}
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        await self.rate_limit.acquire()
         started = time.monotonic()
         try:
-            response = await self._http.request(http_method, path, content=content, headers=headers)
+            response = await self._http.request(http_method, path, content=_wire_bytes(body), headers=headers)
         except httpx.HTTPError as exc:
+            fault, reason = transport_fault(exc, label, self.base_url, self.timeout_s)
             exchange = self._record(label, style, http_method, path, body, None, None, started, rpc_methods,
                                     error=f"{type(exc).__name__}: {exc}")
-            raise ChargerUnreachable(type(exc).__name__, exchange) from exc
+            raise fault(reason, exchange) from exc
         text = response.text
         try:
             decoded = json.loads(text) if text.strip() else None
         except ValueError:
             decoded = None
+        garbled = None if decoded is not None else not_an_rpc_reply(  # JSON is never garbled: the style judges it
+            response.status_code, response.headers.get("content-type", ""), response.content, to_a_call=style != "raw")
         exchange = self._record(label, style, http_method, path, body, response.status_code,
                                 decoded if decoded is not None else text, started, rpc_methods)
+        if garbled:
+            raise ChargerGarbledReply(f"reply to {label}: {garbled}", exchange)
         return RawReply(response.status_code, decoded, text, exchange)
 
     def _record(self, label: str, style: str, http_method: str, path: str, body: Any, status: int | None,
@@ -158,3 +173,13 @@ class ChargerClient:
             listener(exchange)
         notify_observers(exchange)
         return exchange
+
+
+def _wire_bytes(body: bytes | str | Any) -> bytes | None:
+    """The request body as sent: the one place a :class:`Secret` is revealed, built inside the send
+    call so no frame's locals keep the encoded credentials."""
+    if body is None:
+        return None
+    if isinstance(body, (bytes, str)):
+        return reveal(body).encode() if isinstance(body, str) else body
+    return json.dumps(reveal(body)).encode()

@@ -54,6 +54,36 @@ def build(style: RequestStyle, method: str, params: dict[str, Any] | None, call_
     return WireRequest("GET", f"/rpc/{method}" + (f"?{query}" if query else ""), None)
 
 
+def not_an_rpc_reply(status: int, content_type: str, body: bytes, *, to_a_call: bool) -> str | None:
+    """Why an HTTP reply is no RPC reply at all (a bench fault), or None when the style's reading judges it.
+
+    Two shapes are never the charger's firmware answering (field-facts §1: it answers JSON, its own
+    errors as JSON error objects): a 5xx whose body is an HTML page (a proxy's or gateway's error page
+    between the bench and the charger), and, for a call, a 2xx body that is not JSON at all (bytes mangled
+    on the way).  Everything else, JSON out of form included, and an empty body or a plain-text error, is
+    the charger's own answer and stays the style's verdict (``interpret``: malformed or not).  Raw requests
+    (``to_a_call`` False) are judged by the suite that sent them, except for the HTML error page.
+    """
+    mime = content_type.split(";")[0].strip() or "no content type"
+    if 500 <= status < 600 and _is_html(mime, body) and not _is_json(body):
+        return f"HTTP {status} {mime}, not an RPC reply"
+    if to_a_call and 200 <= status < 300 and body.strip() and not _is_json(body):
+        return f"HTTP {status} {mime} body is not JSON ({len(body)} bytes: {body[:32]!r})"
+    return None
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def _is_html(mime: str, body: bytes) -> bool:
+    return mime == "text/html" or body.lstrip()[:1] == b"<"
+
+
 def interpret(style: RequestStyle, status: int, reply: Any, call_id: int, src: str) -> Outcome:
     """Read a decoded reply; a reply that does not fit the style is ``malformed``, never guessed at."""
     if style in (RequestStyle.JSONRPC, RequestStyle.FRAME):

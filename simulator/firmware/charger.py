@@ -39,6 +39,9 @@ _BY_LOWER = {name.lower(): name for name in HANDLERS}
 _UNKNOWN_METHOD_CODES = {"code_404": NO_HANDLER, "jsonrpc_32601": METHOD_NOT_FOUND, "general_fail": GENERAL_FAIL,
                          "unknown_key": UNKNOWN_KEY}
 _NOT_PERSISTED = {"led_brightness_not_persisted": "led_max_brightness", "alias_not_persisted": "charger_alias"}
+HEAP_FREE_BYTES = 118_000  # an ESP32-class free heap after boot (field facts §1)
+HEAP_JITTER_BYTES = 4096   # Wi-Fi and TCP buffers coming and going: a sawtooth in device time
+LEAK_BYTES_PER_REQUEST = 200  # defect heap_leak_per_request: each request's reply buffer never freed
 
 
 class VirtualCharger:
@@ -70,6 +73,7 @@ class VirtualCharger:
         self.controller.power.on_power_back = lambda: self.on_power_back()
         self.notifications: list[Callable[[dict[str, Any]], None]] = []
         self._energy_index_base = float(self.store.data["counters"].get("energy_index_wh", 0.0))
+        self.requests_handled = 0  # since boot (a leak is freed by a reboot)
 
     # --- identity -------------------------------------------------------------------------------
     @property
@@ -106,6 +110,7 @@ class VirtualCharger:
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         self.model.advance()
+        self.requests_handled += 1
         name = self.resolve(method)
         extra = sorted(set(params) - set(DOCUMENTED_PARAMS.get(name, ())))
         if extra and self.readings.is_("extra_params", "rejected"):
@@ -229,12 +234,17 @@ class VirtualCharger:
             "extended_charger_state": extended,
             "has_active_errors": ctl.errors.any_active(),
             "charger_is_paused": extended in ("B_PAUSE", "B_SCHEDULER"),
-            "heap_free": 118_000 + int(self.clock.now() * 13) % 4096,
+            "heap_free": self.heap_free(),
             "pwm_current": ctl.s.pwm_current,
         }
         if "info_missing_pwm_current" in self.defects:
             del info["pwm_current"]
         return info
+
+    def heap_free(self) -> int:
+        """Free heap: the boot figure, jitter, and with defect heap_leak_per_request what the requests leaked."""
+        leaked = LEAK_BYTES_PER_REQUEST * self.requests_handled if "heap_leak_per_request" in self.defects else 0
+        return max(0, HEAP_FREE_BYTES - leaked) + int(self.clock.now() * 13) % HEAP_JITTER_BYTES
 
     def reset_session_energy(self) -> None:
         ctl = self.controller
@@ -282,6 +292,7 @@ class VirtualCharger:
             if defect in self.defects:
                 self.store.app[key] = APP_SETTINGS[key].default
         self.stale_app_values.clear()
+        self.requests_handled = 0
         self._energy_index_base = float(self.store.data["counters"].get("energy_index_wh", 0.0)) - self.meter().energy_wh
         self.controller.reboot()
         if self.readings.is_("dynamic_current_volatile", "persisted") and "dynamic_current" in self.store.data:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.firmware import params as p
 from simulator.firmware.errors_register import ERROR_FLAGS
+from simulator.firmware.json_parser import first_of
 from simulator.firmware.rpc_errors import (
     GENERAL_FAIL,
     KEY_FORMAT,
@@ -98,6 +99,11 @@ def app_config_get(fw: VirtualCharger, params: dict[str, Any]) -> dict[str, Any]
 @rpc("App_config.Set", "config_key", "config_value")
 def app_config_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
     key = p.required(params, "config_key")
+    if "config_value" not in params and "missing_bool_value_stored_false" in fw.defects \
+            and isinstance(key, str) and key in APP_SETTINGS and APP_SETTINGS[key].kind is bool:
+        fw.store.app[key] = False  # cJSON_IsTrue() of a missing item: false, stored without a check
+        fw.store.save()
+        return True
     value = p.required(params, "config_value")
     if not isinstance(key, str):
         raise p.wrong_type("config_key", key, "a string")
@@ -106,6 +112,12 @@ def app_config_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
     if key not in APP_SETTINGS:
         raise RpcError(VALUE_RANGE if "unknown_key_code" in fw.defects else UNKNOWN_KEY, f"unknown key '{key}'")
     fw.store.app[key] = fw.config_value(key, value)
+    if "duplicate_key_parser_differential" in fw.defects:  # checked the last value, stores the first
+        fw.store.app[key] = first_of(params, "config_value", fw.store.app[key])
+    if "extra_param_applied" in fw.defects:  # a bulk-set path left in: every param naming a key is applied
+        for name, extra in params.items():
+            if name in APP_SETTINGS and name != key:
+                fw.store.app[name] = fw.config_value(name, extra)
     fw.store.save()
     return True
 
@@ -236,6 +248,8 @@ def install_current_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
     if "install_set_not_in_app_config" in fw.defects:
         fw.stale_app_values.setdefault("install_current", fw.store.app["install_current"])
     fw.store.app["install_current"] = fw.config_value("install_current", value, from_app_config=False)
+    if "duplicate_key_parser_differential" in fw.defects:  # checked the last value, stores the first
+        fw.store.app["install_current"] = first_of(params, "install_current", fw.store.app["install_current"])
     fw.store.save()
     return True
 
@@ -246,6 +260,8 @@ def dynamic_current_set(fw: VirtualCharger, params: dict[str, Any]) -> bool:
         return True
     high = 33 if "dynamic_current_accepts_33" in fw.defects else 32
     fw.controller.dynamic_current = p.integer(params, "dynamic_current", 0, high)
+    if "duplicate_key_parser_differential" in fw.defects:  # checked the last value, stores the first
+        fw.controller.dynamic_current = first_of(params, "dynamic_current", fw.controller.dynamic_current)
     if fw.readings.is_("dynamic_current_volatile", "persisted"):
         fw.store.data["dynamic_current"] = fw.controller.dynamic_current
         fw.store.save()

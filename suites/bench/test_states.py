@@ -404,8 +404,13 @@ async def test_6_23_ota_verify_reports_ota_and_stops_charging(rig: Rig, trace: S
     last_ota = [at for at, ota in reports if ota][-1]
     start_s, end_s = verify.latest + grace.value, last_ota.earliest
     judged = [side for side in sides if _inside(side.at, start_s, end_s)]
-    assert judged, (f"no EV-side reading fell inside OTA later than {grace.name} after Ota.Verify: the OTA was "
-                    f"reported from {verify.latest:.3f} s to {last_ota.earliest:.3f} s at most")
+    if not judged:  # the bench's reads were too far apart (a loaded host) to see inside so short an OTA
+        rig.inconclusive.append(
+            f"EV side during OTA: no reading fell inside the OTA later than {grace.name} after Ota.Verify (OTA "
+            f"reported from {verify.latest:.3f} s to {last_ota.earliest:.3f} s at most, {len(reports)} reads in "
+            f"{reports[-1][0].latest - reports[0][0].earliest:.3f} s): needs reads closer than "
+            f"{max(end_s - start_s, 0.0):.3g} s")
+        return
     cp_judged = [side for side in sides if _inside(side.cp_at, start_s, end_s)]
     if cp_judged:
         offered = [side for side in cp_judged if side.cp_switching]
