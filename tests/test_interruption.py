@@ -45,7 +45,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures.journal import HANDLED_LIKE_CTRL_C, Journal, derive_temporary_pin, running_elsewhere
+from fixtures.interrupts import HANDLED_LIKE_CTRL_C
+from fixtures.journal import Journal, derive_temporary_pin, running_elsewhere
 from fixtures.launcher import BenchService
 from fixtures.snapshot import EVERYTHING, equal_in_meaning, same_value, take_snapshot
 from instruments.charger_rpc import ChargerClient, DeviceError
@@ -394,6 +395,8 @@ def kill_once(bench: OutlivingBench, kill: Kill, ev: AsciiEvSimulator, baseline:
                        "config": lambda: probe.started(KEY_TESTS, count=2), "time": lambda: probe.started()}[kill.point.name]
             try:
                 fire = _wait(trigger, 90, kill.point.trigger, alive) and _pause(delay, alive)
+                if fire and kill.point.name == "charging":  # after the drawn delay, still (or again) mid-charge
+                    fire = _wait(trigger, 90, kill.point.trigger, alive)
             except Missed:  # end this attempt as Ctrl-C would (its teardowns restore) and try again
                 fire = False
                 child.send_signal(signal.SIGINT)
@@ -518,12 +521,19 @@ def test_the_journal_records_credential_states_never_their_values(tmp_path: Path
     assert not list(tmp_path.glob(".*.tmp")), "the atomic write leaves no temporary file"
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def test_a_journal_of_a_live_run_is_not_taken_for_a_killed_ones() -> None:
     """Two runs on one charger would undo each other: the second stops (bench fault) rather than "restore"."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)  # stands for a pytest run"])
     try:
-        _wait(lambda: Path(f"/proc/{sleeper.pid}/cmdline").exists(), 5, "the process", lambda: True)
+        _wait(lambda: b"time.sleep" in _cmdline(sleeper.pid), 5, "the process, exec'd", lambda: True)  # not mid-exec
         here = socket.gethostname()
         assert running_elsewhere({"pid": sleeper.pid, "host": here, "started_at": now})
         assert not running_elsewhere({"pid": sleeper.pid, "host": here, "started_at": "2020-01-01T00:00:00+00:00"}), \
