@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness
+.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness realtime
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ benches-full: $(VENV)/.installed
 robustness: $(VENV)/.installed
 	LEKTRICO_INTERRUPTION_KILLS=24 $(PY) -m pytest tests/test_interruption.py --alluredir=reports/out/robustness-allure $(PYTEST_ARGS); \
 	status=$$?; cat reports/out/interruption-kills.md 2>/dev/null; exit $$status
+
+## The state and PWM suites at time scale 1: the suites wait on the charger, not on overhead (CI skips it).
+realtime: $(VENV)/.installed
+	LEKTRICO_REALTIME=1 $(PY) -m pytest tests/test_realtime_ratio.py -s --alluredir=reports/out/realtime-allure
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

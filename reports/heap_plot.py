@@ -9,11 +9,10 @@ Plain data in, PNG bytes out (as :mod:`reports.plots`), so it is checked without
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from fixtures.fuzzing import MIN_DROP_BYTES, HeapSample, HeapTrend
-from reports.plots import plt
+from reports.plots import plt, png_of
 
 
 def heap_plot(samples: Sequence[HeapSample], trend: HeapTrend, title: str = "heap_free over the fuzz run") -> bytes:
@@ -38,9 +37,6 @@ def heap_plot(samples: Sequence[HeapSample], trend: HeapTrend, title: str = "hea
         axis.legend(loc="best", fontsize="small")
         verdict = "LEAK" if trend.leaking else "no leak"
         axis.set_title(f"{title}: {verdict} (fitted drop {trend.fitted_drop:.0f} B)", fontsize="medium")
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
+        return png_of(figure)
     finally:
         plt.close(figure)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import allure
 import matplotlib
@@ -66,12 +67,17 @@ def session_trace(samples: Sequence[TraceSample], title: str = "Charging session
         ax_power.grid(True, alpha=0.3)
 
         figure.suptitle(title)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
+        return png_of(figure)
     finally:
         plt.close(figure)
+
+
+def png_of(figure: Any) -> bytes:
+    """The figure as PNG bytes, laid out: the one rendering every plot of the report shares."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
 
 
 def attach_png(name: str, png: bytes) -> None:

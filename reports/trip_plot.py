@@ -9,12 +9,11 @@ Plain data in, PNG bytes out (as :mod:`reports.plots`), so it is checked without
 """
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reports.plots import plt
+from reports.plots import plt, png_of
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,6 @@ def trip_plot(samples: Sequence[TripSample], mark: TripMark, title: str = "Resid
             axis.grid(True, alpha=0.3)
         ax_residual.legend(loc="best", fontsize="small")
         figure.suptitle(title if not mark.how else f"{title}\n{mark.how}", fontsize="medium")
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
+        return png_of(figure)
     finally:
         plt.close(figure)

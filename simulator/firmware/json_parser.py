@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 MAX_JSON_DEPTH = 20        # levels of arrays/objects the parser's stack holds (mjson's MJSON_MAX_DEPTH)
@@ -19,32 +20,9 @@ CRASH_DEPTH = 64           # without the check (defect deep_nesting_crash) the h
 FRAME_BUFFER_BYTES = 16 * 1024
 
 
-def nesting_depth(text: str) -> int:
-    """How deep arrays and objects nest in a JSON text (strings skipped), without parsing it."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def complete_prefix(text: str) -> str:
-    """A JSON text cut short, "repaired": up to the last point between members, its open brackets closed."""
-    stack: list[str] = []
-    cut, closers = 0, ""
+def outside_strings(text: str) -> Iterator[tuple[int, str]]:
+    """Each character of a JSON text that lies outside its strings, with its index (an opening quote is
+    yielded, what it opens is not): the scan both the depth check and the cut-body repair make."""
     in_string = escaped = False
     for index, ch in enumerate(text):
         if in_string:
@@ -57,7 +35,27 @@ def complete_prefix(text: str) -> str:
             continue
         if ch == '"':
             in_string = True
-        elif ch in "[{":
+        yield index, ch
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    for _, ch in outside_strings(text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def complete_prefix(text: str) -> str:
+    """A JSON text cut short, "repaired": up to the last point between members, its open brackets closed."""
+    stack: list[str] = []
+    cut, closers = 0, ""
+    for index, ch in outside_strings(text):
+        if ch in "[{":
             stack.append("]" if ch == "[" else "}")
             cut, closers = index + 1, "".join(reversed(stack))
         elif ch in "]}":
