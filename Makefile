@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness realtime
+.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness realtime readings
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ robustness: $(VENV)/.installed
 ## The state and PWM suites at time scale 1: the suites wait on the charger, not on overhead (CI skips it).
 realtime: $(VENV)/.installed
 	LEKTRICO_REALTIME=1 $(PY) -m pytest tests/test_realtime_ratio.py -s --alluredir=reports/out/realtime-allure
+
+## The suites on seeded random mixes of the readings, besides the two presets CI runs.
+readings: $(VENV)/.installed
+	LEKTRICO_READING_SEEDS=1558,9690 $(PY) -m pytest tests/test_readings.py --alluredir=reports/out/readings-allure
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

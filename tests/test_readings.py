@@ -57,9 +57,9 @@ def test_presets_take_other_readings_than_the_default() -> None:
     assert all(alternative[n] != SWITCHES[n].choices[0] for n in alternative)
 
 
-# A fixed seed, so a CI verdict can be reproduced (one random mix: CI's 15 min budget);
-# LEKTRICO_READING_SEEDS=1558,9690,3 draws more mixes.
-SEEDS = tuple(os.environ.get("LEKTRICO_READING_SEEDS", "1558").split(","))
+# CI runs the two alternative presets (every switch's other readings); seeded random mixes of them cost
+# 90 s each, beyond CI's 15 min budget: `make readings` (LEKTRICO_READING_SEEDS=1558,9690) runs them.
+SEEDS = tuple(seed for seed in os.environ.get("LEKTRICO_READING_SEEDS", "").split(",") if seed)
 MIXES = ("alternative", "alternative:2", *(f"random:{seed}" for seed in SEEDS))
 
 
