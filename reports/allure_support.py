@@ -37,15 +37,45 @@ class AmbiguityRecord:
     reading: str
 
 
+@dataclass(frozen=True)
+class MeasurementRecord:
+    """One checked measurement, as the reports, the sign-off summary and the per-unit records read it.
+
+    ``limits`` is the text form (``[-inf, 3] s``); ``low``/``high`` are None where the limit is open.
+    ``margin`` is the distance to the nearest limit (positive inside), ``uncertainty`` its ± (0: exact)."""
+
+    test: str
+    name: str
+    value: Any
+    unit: str
+    low: float | None
+    high: float | None
+    nominal: float | None
+    margin: float | None
+    uncertainty: float
+    verdict: str          # PASS, FAIL or INCONCLUSIVE
+    origin: str
+    how: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.value if isinstance(self.value, (int, float, str, bool)) or self.value is None else repr(self.value)
+        uncertainty = self.uncertainty if self.uncertainty == self.uncertainty and self.uncertainty != float("inf") else None
+        return {**self.__dict__, "value": value, "uncertainty": uncertainty}
+
+
 @dataclass
 class RunRecord:
     """What one run records for its report; its home is ``config.stash[RUN_RECORD]``.
 
     ``environment``: what the run judged (bench, firmware, serial, board revision, each instrument's
-    ``*IDN?``, defects), written to environment.properties.  ``ambiguities``: every labelled reading."""
+    ``*IDN?``, defects), written to environment.properties.  ``ambiguities``: every labelled reading.
+    ``measurements``: every checked measurement, in the order checked.  ``sections``: the spec section
+    each test covers (its first :func:`cover`), ``{nodeid: "6.15 Install_current.Set"}``."""
 
     ambiguities: list[AmbiguityRecord] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    measurements: list[MeasurementRecord] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)
     current_test: str = "<outside a test>"
 
 
@@ -72,6 +102,16 @@ def recorded() -> list[AmbiguityRecord]:
     return _active[0].ambiguities
 
 
+def record_measurement(measurement: Any) -> None:
+    """Keep a checked :class:`rig.measurement.Measurement` in the run record (for the measurement
+    table, the sign-off summary and the EOL unit record)."""
+    record = _active[0]
+    record.measurements.append(MeasurementRecord(
+        record.current_test, measurement.name, measurement.measured, measurement.unit, measurement.low,
+        measurement.high, measurement.nominal, measurement.margin, measurement.uncertainty,
+        measurement.verdict or ("PASS" if measurement.passed else "FAIL"), measurement.origin, measurement.how))
+
+
 def set_current_test(nodeid: str) -> None:
     _active[0].current_test = nodeid
 
@@ -79,6 +119,7 @@ def set_current_test(nodeid: str) -> None:
 def cover(item: Method | ConfigKey | str, title: str | None = None) -> None:
     """Label the running test with the spec section it covers."""
     label = item if isinstance(item, str) else item.label
+    _active[0].sections.setdefault(_active[0].current_test, label)
     chapter = label.split(".")[0].split(" ")[0]
     allure.dynamic.feature(_CHAPTERS.get(chapter, f"{chapter} (field facts)"))
     allure.dynamic.story(label)

@@ -116,6 +116,9 @@ class Measurement:
                 f"(margin {_fmt(self.margin)}{f'; {self.how}' if self.how else ''}; {self.origin})")
 
     def _record(self) -> None:
+        from reports.allure_support import record_measurement  # noqa: PLC0415 - the run record, not a suite import
+
+        record_measurement(self)
         allure.dynamic.parameter(self.name, self.summary(), excluded=True)
         if not self.passed:
             allure.attach(json.dumps(asdict(self), indent=1, default=repr), name=f"{self.verdict} measurement {self.name}",

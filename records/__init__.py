@@ -1,0 +1,1 @@
+"""Per-unit end-of-line records in a SQL database (SQLAlchemy + Alembic).  (helper B)"""
