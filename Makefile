@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install clean mutation timing-kills benches-full robustness realtime readings
+.PHONY: conformance report selftest install install-browser clean mutation timing-kills benches-full robustness realtime readings records-postgres \
+        release nightly nightly-demo eol-demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,17 @@ reports/node_modules/.installed: reports/package.json reports/package-lock.json
 
 install: $(VENV)/.installed reports/node_modules/.installed
 
+## Headless Chromium and its driver from Debian's packages, for the report's browser test
+## (tests/test_report_browser.py). Installed when missing, as root or through sudo; without either the
+## browser test is a counted skip that says so (CI sets LEKTRICO_REQUIRE_BROWSER=1: there it must run).
+BROWSER_PACKAGES := chromium chromium-driver
+install-browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else \
+	  echo "install-browser: not root and no sudo: apt-get install $(BROWSER_PACKAGES) yourself"; exit 0; fi; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	  --no-install-recommends $(BROWSER_PACKAGES)
+
 ## Run every conformance suite against the virtual bench (or PYTEST_ARGS="--bench lab.toml"),
 ## then build the HTML report in reports/html/. The recipe exits with pytest's code (README "Exit
 ## codes"); make itself then exits 2 on any non-zero code and names it: "Error <pytest's code>".
@@ -31,9 +43,37 @@ conformance: install
 report: reports/node_modules/.installed
 	$(PY) -m reports.build reports/allure-results reports/html
 
+## A release run (PYTEST_ARGS="--bench benches/my-lab.toml"): every suite, destructive and slow included,
+## --require all, at time scale 1; the one-page sign-off summary in reports/out/release/ and next to the
+## Allure results; then the report. Exits with pytest's code (README "Exit codes").
+release: install
+	$(PY) -m pytest --profile release --clean-alluredir --alluredir=reports/allure-results $(PYTEST_ARGS); \
+	status=$$?; $(MAKE) --no-print-directory report; exit $$status
+
+## The nightly run (a lab CI runner): every suite incl. slow, fuzz budget 10 000, load 30 s; JUnit XML, one
+## history line and the flaky list in reports/out/nightly/; then the report, whose trend comes from
+## reports/out/allure-history.jsonl. The last line of pytest's output says "nightly: product failure" (exit 1),
+## "nightly: bench fault" (exit 3) or "nightly: verified" (0); the recipe exits with that code.
+nightly: install
+	$(PY) -m pytest --profile nightly --clean-alluredir --alluredir=reports/allure-results $(PYTEST_ARGS); \
+	status=$$?; $(MAKE) --no-print-directory report; exit $$status
+
+## Three real nightly runs, a firmware defect on the second only: the flaky list names the flipped test and
+## only it, and three report builds leave a three-run trend (a private history; about 40 s; CI runs one night).
+nightly-demo: install
+	LEKTRICO_NIGHTLY_NIGHTS=1 $(PY) -m pytest tests/test_nightly.py --alluredir=reports/out/nightly-demo-allure
+
+## Ten units in a row through `lektrico-hil eol` at time scale 1 on the virtual bench (units 4 and 8 carry
+## catalogued defects that must fail at the PWM and the AC RCD step), into one SQLite file, then the lot
+## report: reports/out/eol-demo/units.md, eol.sqlite3, lot/ (about 4 minutes).
+eol-demo: $(VENV)/.installed
+	$(PY) -m station.demo --out reports/out/eol-demo
+
 ## The project's own tests: units, drivers, twins, interop, and the mutation test.
-selftest: $(VENV)/.installed
-	$(PY) -m pytest tests --alluredir=reports/out/selftest-allure $(PYTEST_ARGS)
+## Two pytest-xdist workers, one test module per group (tests/conftest.py): the suites wait on device time,
+## so the 2-core machine has room for two.
+selftest: $(VENV)/.installed reports/node_modules/.installed install-browser
+	$(PY) -m pytest tests -n 2 --dist loadgroup --alluredir=reports/out/selftest-allure $(PYTEST_ARGS)
 
 ## The mutation test on the whole defect catalogue (CI runs a fixed, seeded sample in `make selftest`):
 ## baseline, near-limit run, every hunt; kill table and boundary pairs in reports/out/.  [helper D]
@@ -64,6 +104,21 @@ realtime: $(VENV)/.installed
 ## The suites on seeded random mixes of the readings, besides the two presets CI runs.
 readings: $(VENV)/.installed
 	LEKTRICO_READING_SEEDS=1558,9690 $(PY) -m pytest tests/test_readings.py --alluredir=reports/out/readings-allure
+
+PG_BIN ?= $(lastword $(wildcard /usr/lib/postgresql/*/bin))
+
+## The records store on PostgreSQL (tests/test_records_postgres.py; CI has no server, there they are counted
+## skips): a throwaway server from Debian's postgresql package (installed when missing, as root), run as user
+## postgres on a private socket, then stopped.
+records-postgres: $(VENV)/.installed
+	@command -v $(PG_BIN)/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	$(PY) -m pip install --quiet '.[postgres]'
+	@pg_bin=$$(ls -d /usr/lib/postgresql/*/bin | tail -1); dir=$$(mktemp -d); chown postgres $$dir; \
+	runuser -u postgres -- $$pg_bin/initdb -D $$dir/data -A trust -U postgres >/dev/null && \
+	runuser -u postgres -- $$pg_bin/pg_ctl -D $$dir/data -o "-p 55440 -k $$dir -c listen_addresses=''" -l $$dir/log -w start >/dev/null && \
+	LEKTRICO_HIL_PG_URL="postgresql+psycopg://postgres@/postgres?host=$$dir&port=55440" \
+	  $(PY) -m pytest tests/test_records_postgres.py --alluredir=reports/out/records-postgres-allure; \
+	status=$$?; runuser -u postgres -- $$pg_bin/pg_ctl -D $$dir/data -m fast stop >/dev/null; rm -rf $$dir; exit $$status
 
 clean:
 	rm -rf reports/allure-results reports/html reports/out

@@ -22,10 +22,8 @@ import pytest
 from instruments.charger_rpc import Exchange
 from reference.spec import AMBIGUITIES_BY_ID
 from reference.spec.schema import ConfigKey, Method
+from reports.sections import chapter_of
 
-_CHAPTERS = {"1": "1 Commands format", "3": "3 Error codes", "4": "4 Application configuration keys",
-             "5": "5 Charger configuration keys", "6": "6 Commands",
-             "IEC": "IEC 61851-1 / IEC 62053-21 (field facts)"}
 
 
 @dataclass(frozen=True)
@@ -117,12 +115,21 @@ def set_current_test(nodeid: str) -> None:
 
 
 def cover(item: Method | ConfigKey | str, title: str | None = None) -> None:
-    """Label the running test with the spec section it covers."""
+    """Label the running test with a spec section it covers.
+
+    The first call names the test's one primary section (feature = chapter, story = section), so the
+    report's groups never contain each other's tests; every call adds the label ``covers`` (what
+    :mod:`reports.spec_coverage` counts) and a later one a tag ``covers:<section>`` (reports.sections)."""
     label = item if isinstance(item, str) else item.label
-    _active[0].sections.setdefault(_active[0].current_test, label)
-    chapter = label.split(".")[0].split(" ")[0]
-    allure.dynamic.feature(_CHAPTERS.get(chapter, f"{chapter} (field facts)"))
-    allure.dynamic.story(label)
+    record = _active[0]
+    first = record.current_test not in record.sections
+    primary = record.sections.setdefault(record.current_test, label)
+    allure.dynamic.label("covers", label)
+    if first:
+        allure.dynamic.feature(chapter_of(label))
+        allure.dynamic.story(label)
+    elif label != primary:
+        allure.dynamic.tag(f"covers:{label}")
     if title:
         allure.dynamic.title(title)
 
@@ -194,4 +201,11 @@ def write_global_attachment(results: Path, name: str, content: str, media_type: 
     now = int(time.time() * 1000)
     globals_ = {"attachments": [{"name": name, "source": source, "type": media_type, "timestamp": now}],
                 "errors": [{"message": message, "timestamp": now} for message in errors]}
+    (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_))
+
+
+def write_global_errors(results: Path, errors: list[str] | tuple[str, ...]) -> None:
+    """Run-level errors with no attachment (a bench fault at start-up): shown on the overview."""
+    now = int(time.time() * 1000)
+    globals_ = {"attachments": [], "errors": [{"message": message, "timestamp": now} for message in errors]}
     (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_))

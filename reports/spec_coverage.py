@@ -24,6 +24,8 @@ from reference.spec import APP_KEYS, CHARGER_KEYS, METHODS, JsonType, method
 from reference.spec.schema import Method
 
 CODES = (-2, -3, -4, -5, -6, -7)
+SECTION_LABELS = ("story", "covers")
+"""A test's primary section (``story``) and every section it covers (``covers``: reports.allure_support.cover)."""
 
 
 def provokable_codes(m: Method) -> set[int]:
@@ -87,7 +89,7 @@ def read_results(results: Path) -> Coverage:
         result = json.loads(path.read_text())
         if result.get("status") != "passed":
             continue
-        coverage.stories |= {label["value"] for label in result.get("labels", []) if label["name"] == "story"}
+        coverage.stories |= {label["value"] for label in result.get("labels", []) if label["name"] in SECTION_LABELS}
         for attachment in _attachments(result):
             if not attachment["name"].startswith("RPC "):
                 continue
@@ -114,6 +116,24 @@ def summary(coverage: Coverage) -> str:
         did = [n for n in can if code in coverage.provoked.get(n, set())]
         lines.append(f"code {code}: provoked on {len(did)}/{len(can)} methods whose inputs can provoke it")
     return "\n".join(lines)
+
+
+def markdown(coverage: Coverage) -> str:
+    """The spec-coverage matrix for the report's overview: the figures, then one row per method with
+    the codes its inputs can provoke (✓ provoked by a passing test, ✗ not provoked, · not provokable),
+    then the keys no passing test covered."""
+    lines = ["# Spec coverage (passing tests only)", "", "```text", summary(coverage), "```", "",
+             "| section | method | covered | " + " | ".join(str(code) for code in CODES) + " |",
+             "|---|---|---|" + "---|" * len(CODES)]
+    covered = set(coverage.methods_covered())
+    for m in METHODS:
+        can, did = provokable_codes(m), coverage.provoked.get(m.name, set())
+        cells = ["✓" if code in did else ("✗" if code in can else "·") for code in CODES]
+        lines.append(f"| {m.section} | {m.name} | {'✓' if m.name in covered else '✗'} | " + " | ".join(cells) + " |")
+    for title, keys in (("application keys", APP_KEYS), ("charger keys", CHARGER_KEYS)):
+        missing = sorted({k.name for k in keys} - set(coverage.keys_covered(keys)))
+        lines += ["", f"{title} not covered: {', '.join(missing) if missing else 'none'}"]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

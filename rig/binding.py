@@ -18,6 +18,7 @@ else lists them, so a test's ``needs`` is answered by the instruments themselves
 """
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,25 @@ class BindingError(ValueError):
     """A resource or role the profile gets wrong (a usage error: the run stops before any test)."""
 
 
+GENERIC_SETTINGS = ("calibration_due",)
+"""Keys any resource may carry whatever its adapter, about the instrument rather than its link:
+``calibration_due = "YYYY-MM-DD"``, the date its calibration expires (the EOL unit record keeps it and
+warns when it is past).  They are never passed to the adapter."""
+
+
+def _check_calibration_due(name: str, value: Any) -> None:
+    """A calibration due date is an ISO date (TOML date or "YYYY-MM-DD" string): a typo is a usage error."""
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return
+    if isinstance(value, str):
+        try:
+            _dt.date.fromisoformat(value)
+            return
+        except ValueError:
+            pass
+    raise BindingError(f"[resources.{name}] calibration_due must be a date \"YYYY-MM-DD\", not {value!r}")
+
+
 def _resource_spec(name: str, table: Any) -> AdapterSpec:
     if not isinstance(table, dict):
         raise BindingError(f"[resources.{name}] must be a table")
@@ -37,7 +57,7 @@ def _resource_spec(name: str, table: Any) -> AdapterSpec:
     if adapter not in ADAPTERS:
         raise BindingError(f"[resources.{name}] adapter {adapter!r} is unknown; known: {', '.join(ADAPTERS)}")
     spec = ADAPTERS[adapter]
-    allowed = set(COMMON_SETTINGS) | set(spec.settings)
+    allowed = set(COMMON_SETTINGS) | set(GENERIC_SETTINGS) | set(spec.settings)
     for key in table:
         if key not in allowed:
             raise BindingError(f"[resources.{name}] unknown key {key!r} for adapter {adapter!r}; "
@@ -45,6 +65,8 @@ def _resource_spec(name: str, table: Any) -> AdapterSpec:
     for key in spec.required:
         if key not in table:
             raise BindingError(f"[resources.{name}] has no {key!r} (required by adapter {adapter!r})")
+    if "calibration_due" in table:
+        _check_calibration_due(name, table["calibration_due"])
     timers = table.get("timers", [])
     if not isinstance(timers, list):
         raise BindingError(f"[resources.{name}] timers must be a list")
@@ -133,7 +155,7 @@ def open_roles(raw: dict[str, Any], fill: Callable[[Any], Any]) -> OpenedRoles:
     try:
         for role, resource in raw.get("roles", {}).items():
             if resource not in opened.by_resource:
-                table = {key: fill(value) for key, value in resources[resource].items()}
+                table = {key: fill(value) for key, value in resources[resource].items() if key not in GENERIC_SETTINGS}
                 cls = ADAPTERS[table["adapter"]].load()
                 instrument = cls.from_resource(table)
                 opened.by_resource[resource] = instrument

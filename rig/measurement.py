@@ -5,7 +5,7 @@ records the measured value, the margin and the verdict in the Allure report whet
 fails, then raises :class:`AssertionError` on a failure, naming value, limits, origin and margin::
 
     duty = Measurement("pwm_duty_16A", unit="%", nominal=26.67, tolerance=0.5,
-                       origin="IEC 61851-1 Annex A, field-facts §3")
+                       origin="IEC 61851-1 Annex A (reference/standards.md T4, T6)")
     duty.check(ev.measure_cp().duty_percent)
 
 Margin is the distance to the nearest limit in the measurement's unit: positive inside the limits,
@@ -118,8 +118,7 @@ class Measurement:
     def _record(self) -> None:
         from reports.allure_support import record_measurement  # noqa: PLC0415 - the run record, not a suite import
 
-        record_measurement(self)
-        allure.dynamic.parameter(self.name, self.summary(), excluded=True)
+        record_measurement(self)  # the test's "Measurements" table (reports.test_result), not a parameter chip
         if not self.passed:
             allure.attach(json.dumps(asdict(self), indent=1, default=repr), name=f"{self.verdict} measurement {self.name}",
                           attachment_type=allure.attachment_type.JSON)

@@ -1,1 +1,1 @@
-"""The production line's station: ``lektrico-hil eol`` and the record commands.  (helper A: cli, eol flow)"""
+"""The production line's station: ``lektrico-hil eol`` (the operator's end-of-line flow) and the record commands."""

@@ -43,12 +43,27 @@ def near_limit_charger_run() -> SuiteRun:
 
 REALTIME_ENV = "LEKTRICO_REALTIME"
 
+SHARED_GROUPS = {"test_spec_coverage": "test_mutation"}
+"""Modules whose tests share another module's expensive session fixture (the correct-charger baseline run):
+under pytest-xdist they go to that module's worker, so the baseline runs once."""
+
+
+def xdist_group_of(item: pytest.Item) -> str:
+    """One pytest-xdist group per test module (``--dist loadgroup``): a module's module- and session-scoped
+    runs (the readings mixes, the benches, the mutation baseline) are started once, on one worker."""
+    module = Path(str(item.path)).stem
+    return SHARED_GROUPS.get(module, module)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The real-time ratio runs the state and PWM suites at time scale 1 (about 3 minutes of wall time):
+    """Group each test by module for pytest-xdist, then skip the real-time ratio unless asked.
+
+    The real-time ratio runs the state and PWM suites at time scale 1 (about 3 minutes of wall time):
     outside CI's 15 min budget.  ``make realtime`` runs it; here it is a counted skip that says so."""
     import os  # noqa: PLC0415
 
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
     if os.environ.get(REALTIME_ENV) == "1":
         return
     skip = pytest.mark.skip(reason=f"time scale 1 for minutes: `make realtime` ({REALTIME_ENV}=1) runs it")

@@ -159,7 +159,7 @@ async def test_1_frame_reply_is_addressed_to_the_caller(charger: ChargerClient) 
     assert reply.get("dst") == SRC, f"reply dst {reply.get('dst')!r} is not our src {SRC!r}; {summary}"
     device_id = reply.get("result", {}).get("device_id")
     assert isinstance(reply.get("src"), str) and reply["src"] == device_id, (
-        f"reply src {reply.get('src')!r} is not the charger's id {device_id!r} (field facts §1: "
+        f"reply src {reply.get('src')!r} is not the charger's id {device_id!r} (reference/standards.md T41: "
         f"src is '1p7k_<serial>'); {summary}")
 
 

@@ -178,7 +178,7 @@ class FuzzRun:
             reply = await self._send(case)
             if not _is_frame(reply):
                 return (f"answered with {_seen(first)}, and again with {_seen(reply)}, while it answered {PROBE} "
-                        f"in between: no RPC reply (field facts §1: a frame in HTTP 200)")
+                        f"in between: no RPC reply (a frame in HTTP 200: reference/standards.md T40)")
         return self._judge(case, reply.json)  # type: ignore[union-attr]
 
     def _judge(self, case: FuzzInput, frame: dict[str, Any]) -> str | None:

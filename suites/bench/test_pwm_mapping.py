@@ -356,7 +356,8 @@ def measurement_allowance_a(amps: int, tolerance_pct: float) -> float:
 
 def allowance_origin(s: Session, allowance: float) -> str:
     """Why the analyzer may read a little above a limit: the EV's reading of a duty within tolerance."""
-    return (f"field-facts §3: an EV reads duty x 0.6; a duty within ±{s.rig.limit('duty_tolerance_pct').value:g} % "
+    return (f"IEC 61851-1 Annex A, EV side: an EV reads duty x 0.6 (reference/standards.md T8); a duty within "
+            f"±{s.rig.limit('duty_tolerance_pct').value:g} % "
             f"reads up to +{allowance:.2f} A")
 
 
@@ -383,7 +384,7 @@ async def run_step(s: Session, step: Step, tag: str) -> None:
                pwm_update_max_s=None if took is None else round(took.high, 4),
                pwm_update_at_least_s=update.at_least_s)
     s.points.append(PwmPoint(amps, expected_duty, cp.duty_percent, tolerance))
-    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.rig.limit('duty_tolerance_pct').origin}"
+    duty_origin = f"IEC 61851-1:2017 Annex A, Table A.8 (reference/standards.md T4); {s.rig.limit('duty_tolerance_pct').origin}"
     s.check(Measurement(f"{name} CP duty", "%", nominal=round(expected_duty, 3), tolerance=tolerance,
                         origin=duty_origin), cp.duty_percent)
     low_hz, high_hz = s.rig.limit("frequency_min_hz"), s.rig.limit("frequency_max_hz")
@@ -515,7 +516,7 @@ async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> Non
     s = session
     await s.start()
     tolerance = s.rig.limit("duty_tolerance_pct").value
-    duty_origin = f"IEC 61851-1 Annex A (reference/iec61851.py); {s.rig.limit('duty_tolerance_pct').origin}"
+    duty_origin = f"IEC 61851-1:2017 Annex A, Table A.8 (reference/standards.md T4); {s.rig.limit('duty_tolerance_pct').origin}"
     first = await s.cp_settles_on(MIN_A, await s.change(((DYNAMIC, MIN_A),)))
     cp = first.cp
     s.advertising(MIN_A, first.seen)
@@ -529,7 +530,7 @@ async def test_6_18_dynamic_current_zero_stops_charging(session: Session) -> Non
     s.advertising(0.0, update.seen)
     advertised = iec61851.current_for_duty_percent(cp.duty_percent)
     s.check(Measurement("dynamic 0 A: current the CP duty advertises", "A", high=0.0,
-                        origin="field-facts §3: an EV reads no current from < 8 % or 100 % (DC) duty"),
+                        origin="IEC 61851-1 Annex A: an EV reads no current from < 8 % or 100 % (DC) duty (reference/standards.md T7, T8)"),
             0.0 if advertised is None else advertised)
     s.check_update("dynamic 0 A: PWM update time", update)
     info, pwm_reply = await asyncio.gather(s.rig.charger.call("Charger_info.Get"), s.rig.charger.call("Pwm_value.Get"))
