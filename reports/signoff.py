@@ -24,11 +24,8 @@ from pathlib import Path
 
 from fixtures.verification import EXPLAINED, UNVERIFIED, Outcome, Verification
 from reports.allure_support import RunRecord
+from reports.sections import chapter_of  # the report's own grouping: one table of chapters
 
-CHAPTER_TITLES = {"1": "1 Commands format", "3": "3 Error codes", "4": "4 Application configuration keys",
-                  "5": "5 Charger configuration keys", "6": "6 Commands",
-                  "IEC": "IEC 61851-1 / IEC 62053-21 (field facts)"}
-"""The spec's chapters, as the report groups them (reports.allure_support labels the same way)."""
 BY_AREA = "by verification area (no spec section)"
 EXIT_MEANINGS = {
     0: "every test that ran passed, and every required area was verified",
@@ -119,14 +116,8 @@ class SignOff:
         return EXIT_MEANINGS.get(self.exit_code, "see README: Exit codes")
 
 
-def chapter_of(section: str) -> str:
-    """``6.15 Install_current.Set`` → ``6 Commands``; a label the spec does not number → ``X (field facts)``."""
-    key = section.split(".")[0].split(" ")[0]
-    return CHAPTER_TITLES.get(key, f"{key} (field facts)")
-
-
 def _natural(text: str) -> tuple[object, ...]:
-    """Sort ``6.2`` before ``6.15``, and numbered chapters before the field facts."""
+    """Sort ``6.2`` before ``6.15``, and the numbered chapters before the standards."""
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part)
 
 

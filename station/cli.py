@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as usage:   # argparse: --help (0) or a usage error (2 -> 4, the project's usage code)
         return 0 if usage.code in (0, None) else USAGE
     args.command_name = args.command
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `lektrico-hil units | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's recipe: no error at exit flush
+        return 0
 
 
 if __name__ == "__main__":

@@ -149,7 +149,9 @@ def verdict_lines(record: dict[str, Any], colour: bool) -> list[str]:
 
 def eol(request: EolRequest, stdin: TextIO, out: TextIO) -> int:
     """The whole flow for one unit; returns the exit code."""
-    from records.store import masked, open_store, url_of  # noqa: PLC0415 - SQLAlchemy only when a unit is tested
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415 - SQLAlchemy only when a unit is tested
+
+    from records.store import masked, open_store, url_of  # noqa: PLC0415
 
     serial = request.serial.strip() if request.serial else read_scanned_serial(stdin)
     try:
@@ -162,7 +164,7 @@ def eol(request: EolRequest, stdin: TextIO, out: TextIO) -> int:
     try:
         store = open_store(request.db)
         earlier = store.attempts(serial)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, SQLAlchemyError) as error:
         raise UsageError(f"records database {masked(url_of(request.db))}: {error}") from None
     attempt = earlier + 1
     where = run_directory(request.runs_dir, serial)
@@ -182,7 +184,13 @@ def eol(request: EolRequest, stdin: TextIO, out: TextIO) -> int:
         record_file.write_text(json.dumps(record, indent=1))
     for line in verdict_lines(record, request.colour):
         out.write(line + "\n")
-    record_id = store.add_record(record, retest=earlier > 0)
+    try:
+        record_id = store.add_record(record, retest=earlier > 0)
+    except (ValueError, SQLAlchemyError) as error:  # a record the store refuses, or the database gone meanwhile
+        out.write(f"RECORD NOT STORED in {store.url}: {error}; the record is kept in {record_file}: store it again "
+                  f"before the unit leaves the station\n")
+        out.flush()
+        return EXIT_CODES["ERROR"]
     out.write(f"record {record_id} stored in {store.url}: "
               f"attempt {attempt}{' (retest)' if earlier else ''}; files in {where}\n")
     out.flush()

@@ -19,7 +19,7 @@ import pytest
 from tests.mutation.runner import BENCH_SUITES, SuiteRun, run_suites, selected_params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.benches
+pytestmark = [pytest.mark.benches, pytest.mark.timeout(1200)]  # whole bench-suite runs
 
 BENCHES = {
     "virtual-no-timers": "benches/virtual-no-timers.toml",

@@ -36,6 +36,9 @@ from tests.mutation.runner import (
 from tests.mutation.stop_at_kill import BASELINE_ENV, key_of_nodeid
 
 mutation = pytest.mark.mutation
+# A hang guard for the module's runs (the baseline, the hunts, the near-limit run: each a whole suite run in a
+# subprocess with its own deadlines), paid by the first test that uses them; pytest.ini's 300 s is per test.
+pytestmark = pytest.mark.timeout(1800)
 
 SAMPLE_SEED = 6
 SAMPLE_SIZE = 30  # of ~150 (CI's 15 min budget); the whole catalogue: MUTATION_ALL=1 or `make mutation`

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from reports import nightly
+from tests.plugin_ini import plugin_ini
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ALLURE = PROJECT_ROOT / "reports" / "node_modules" / ".bin" / "allure"  # reports/build.py runs it
@@ -93,16 +94,7 @@ def test_the_last_line_names_whose_fault_the_red_is(code: int, red: set[str], li
 
 
 # --- three nights of a tiny suite (pytester, each in a subprocess: allure-pytest's listener is process-wide) -------
-INI = textwrap.dedent("""
-    [pytest]
-    addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers
-    asyncio_mode = auto
-    asyncio_default_fixture_loop_scope = session
-    asyncio_default_test_loop_scope = session
-    markers =
-        methods: methods
-        rcd: rcd
-""")
+INI = plugin_ini({"methods": "methods", "rcd": "rcd"})
 NIGHTS = textwrap.dedent("""
     import os
     import pytest

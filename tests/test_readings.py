@@ -20,6 +20,9 @@ from simulator.readings import SWITCHES, preset
 from reference.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
 from tests.mutation.runner import SUITES, SuiteRun, run_suites, selected_params
 
+# A hang guard for the module's whole-suite runs on each mix (paid by the first test that waits on them).
+pytestmark = pytest.mark.timeout(1200)
+
 OPEN = {a.id: a for a in AMBIGUITIES if not a.single_reading}
 
 

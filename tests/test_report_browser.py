@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,27 @@ def _fit_frames(driver: Any, attachment: Any) -> None:
         driver.execute_script("arguments[0].style.height = arguments[1] + 'px'", frame, min(int(height) + 20, 4000))
 
 
+@dataclass(frozen=True)
+class GlobalPage:
+    """A run-level page of the overview: what marks it loaded, what it must show, its screenshot."""
+
+    name: str
+    awaited: str
+    ready: str
+    shows: tuple[str, ...]
+    screenshot: str
+
+
+GLOBAL_PAGES = (
+    GlobalPage("Verification summary", "the verification summary's table", "FAILED", ("states", "rcd"),
+               "03-verification-summary.png"),
+    GlobalPage("Spec coverage", "the spec-coverage matrix", "methods covered:", ("App_config.Set",),
+               "04-spec-coverage.png"),
+    GlobalPage("Spec ambiguities met", "the ambiguity table", "config_value_type", ("reading chosen",),
+               "05-spec-ambiguities.png"),
+)
+
+
 def test_overview_shows_the_categories_and_the_coverage(report: Path, browser: Any) -> None:
     browser.get(report.as_uri())
     wait_for("report title", lambda: "Lektri.co 1P7K conformance" in _body(browser), lambda: _body(browser))
@@ -189,25 +211,14 @@ def test_overview_shows_the_categories_and_the_coverage(report: Path, browser: A
     pages = wait_for("global attachments", lambda: "Verification summary" in _body(browser) and _body(browser),
                      lambda: _body(browser))
     assert "Spec coverage" in pages and "Spec ambiguities met" in pages, pages[-1500:]
-    summary = _expand_attachment(browser, "Verification summary")
-    text = wait_for("the verification summary's table", lambda: "FAILED" in (t := _attachment_text(browser, summary))
-                    and t, lambda: _attachment_text(browser, summary))
-    assert "states" in text and "rcd" in text, text[:1500]
-    _fit_frames(browser, summary)
-    _shot(browser, "03-verification-summary.png")
-    coverage = _expand_attachment(browser, "Spec coverage")
-    text = wait_for("the spec-coverage matrix", lambda: "methods covered:" in (t := _attachment_text(browser, coverage))
-                    and t, lambda: _attachment_text(browser, coverage))
-    assert "App_config.Set" in text, text[:1500]
-    _fit_frames(browser, coverage)
-    _shot(browser, "04-spec-coverage.png")
-    ambiguities = _expand_attachment(browser, "Spec ambiguities met")
-    text = wait_for("the ambiguity table", lambda: "config_value_type" in (t := _attachment_text(browser, ambiguities))
-                    and t, lambda: _attachment_text(browser, ambiguities))
-    assert "reading chosen" in text, text[:1500]
-    _fit_frames(browser, ambiguities)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", ambiguities)
-    _shot(browser, "05-spec-ambiguities.png")
+    for page in GLOBAL_PAGES:
+        attachment = _expand_attachment(browser, page.name)
+        text = wait_for(page.awaited, lambda: page.ready in (t := _attachment_text(browser, attachment)) and t,
+                        lambda: _attachment_text(browser, attachment))
+        assert all(word in text for word in page.shows), (page.name, page.shows, text[:1500])
+        _fit_frames(browser, attachment)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", attachment)
+        _shot(browser, page.screenshot)
 
 
 def test_failing_test_shows_its_rpc_exchange_and_its_measurement_against_the_limit(report: Path, browser: Any) -> None:

@@ -23,18 +23,10 @@ from reports.measurement_table import html_table
 from reports.allure_support import MeasurementRecord
 from reports.postprocess import ambiguity_table, clean_container, stage
 from reports.sections import behaviour, fallback_section, title
+from tests.plugin_ini import plugin_ini
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INI = textwrap.dedent("""
-    [pytest]
-    addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers
-    asyncio_mode = auto
-    asyncio_default_fixture_loop_scope = session
-    asyncio_default_test_loop_scope = session
-    markers =
-        methods: methods
-        rcd: residual current
-""")
+INI = plugin_ini({"methods": "methods", "rcd": "residual current"})
 SUITE = textwrap.dedent('''
     import pytest
     from reports.allure_support import cover

@@ -13,25 +13,15 @@ from pathlib import Path
 import pytest
 
 from fixtures.verification import AREAS, BENCH_FAULT, REQUIREMENT_NOT_MET, parse_requirements
+from tests.plugin_ini import plugin_ini
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFTEST = textwrap.dedent("""
     # The lektrico_hil plugin is loaded by its entry-point name (-p lektrico_hil in addopts), as in a
     # lab's own directory after `pip install`; autoloading is off so nothing else comes with it.
 """)
-INI = textwrap.dedent("""
-    [pytest]
-    addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers
-    asyncio_mode = auto
-    asyncio_default_fixture_loop_scope = session
-    asyncio_default_test_loop_scope = session
-    markers =
-        api: RPC API
-        methods: methods
-        config: keys
-        states: states
-        destructive: reboots or factory-resets the charger
-""")
+INI = plugin_ini({"api": "RPC API", "methods": "methods", "config": "keys", "states": "states",
+                  "destructive": "reboots or factory-resets the charger"})
 USAGE_ERROR = 4
 SETUP_BUDGET_S = 20.0
 """A hang guard, not a speed figure: a bad set-up must not wait out a launch or ready timeout (30 s).

@@ -15,6 +15,7 @@ from fixtures.verification import AREAS, Outcome, Verification
 from fixtures.verification import TestRecord as Record  # not "Test…": pytest would try to collect it
 from reports import signoff
 from reports.allure_support import AmbiguityRecord, RunRecord
+from tests.plugin_ini import plugin_ini
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FAILING = "suites/api/test_method_params.py::test_just_outside[33]"
@@ -134,20 +135,9 @@ def test_write_puts_markdown_and_html_in_each_directory(tmp_path: Path) -> None:
 
 
 # --- a real (tiny) release run ----------------------------------------------------------------------------------
-INI = textwrap.dedent("""
-    [pytest]
-    addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers
-    asyncio_mode = auto
-    asyncio_default_fixture_loop_scope = session
-    asyncio_default_test_loop_scope = session
-    filterwarnings = ignore::pytest.PytestAssertRewriteWarning
-    markers =
-        api: RPC API
-        methods: methods
-        config: keys
-        framing: framing
-        destructive: reboots or factory-resets the charger
-""")
+INI = plugin_ini({"api": "RPC API", "methods": "methods", "config": "keys", "framing": "framing",
+                  "destructive": "reboots or factory-resets the charger"},
+                 "filterwarnings = ignore::pytest.PytestAssertRewriteWarning")
 TINY_RELEASE = textwrap.dedent("""
     import pytest
     from reports.allure_support import ambiguity, cover

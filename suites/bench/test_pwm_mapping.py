@@ -47,6 +47,7 @@ from reference.spec import KEYS_BY_NAME
 from reports.allure_support import ambiguity, cover
 from reports.pwm_plot import PwmPoint, attach_pwm_mapping_plot
 from rig import Rig
+from rig.rig import INSTRUMENT_READY_WALL_S, BenchNotReady
 from rig.ev import pwm_on
 from rig.measurement import Measurement
 from rig.observe import read_mains
@@ -294,6 +295,16 @@ class Session:
             self.rig.ev.sample_cp, lambda s: self.rig.timing.window(s).earliest >= instant and predicate(s.cp),
             within_s=within_s + frames, what=what)
 
+    async def next_whole_reading(self, instant: float, what: str) -> CpSample:
+        """The next CP reading wholly after ``instant``, whatever it shows: waiting for the instrument judges
+        nothing about the charger, so it gets at least the wall time any bench precondition gets (a loaded
+        host delays a fast virtual bench's frames), and a reading that never comes is the bench's fault."""
+        try:
+            return await self.cp_reading_begun_after(
+                instant, what, within_s=max(1.0, INSTRUMENT_READY_WALL_S * self.rig.clock.time_scale))
+        except WaitTimeout as late:
+            raise BenchNotReady(f"the CP measurement gave no reading wholly after the instant: {late}") from None
+
     async def change(self, settings: tuple[tuple[LimitPath, int], ...]) -> Instant:
         """Impose the limits, in order; when that happened on the bench clock."""
         async def impose() -> None:
@@ -324,7 +335,7 @@ class Session:
             return PwmUpdate(sample.cp, None, None, self.rig.timing.window(sample).earliest - changed.latest)
         # The duty and frequency the EV then sees: a reading wholly after the edge (the reading that
         # met the condition may, on a once-a-second board, mix the line before with the line after).
-        settled = await self.cp_reading_begun_after(edge.at.latest, f"a whole CP reading after: {what}")
+        settled = await self.next_whole_reading(edge.at.latest, f"a whole CP reading after: {what}")
         return PwmUpdate(settled.cp, self.rig.timing.polled(edge, changed, "the CP line"), edge.at)
 
     def advertising(self, amps: float, seen: Instant | None = None) -> None:
