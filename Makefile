@@ -70,10 +70,10 @@ eol-demo: $(VENV)/.installed
 	$(PY) -m station.demo --out reports/out/eol-demo
 
 ## The project's own tests: units, drivers, twins, interop, and the mutation test.
-## Two pytest-xdist workers, one test module per group (tests/conftest.py): the suites wait on device time,
-## so the 2-core machine has room for two.
+## One process: the heavy modules already run their whole-suite runs two at a time (a pytest-xdist run,
+## PYTEST_ARGS="-n 2 --dist loadgroup", groups tests by module: tests/conftest.py; on 2 cores it is slower).
 selftest: $(VENV)/.installed reports/node_modules/.installed install-browser
-	$(PY) -m pytest tests -n 2 --dist loadgroup --alluredir=reports/out/selftest-allure $(PYTEST_ARGS)
+	$(PY) -m pytest tests --alluredir=reports/out/selftest-allure $(PYTEST_ARGS)
 
 ## The mutation test on the whole defect catalogue (CI runs a fixed, seeded sample in `make selftest`):
 ## baseline, near-limit run, every hunt; kill table and boundary pairs in reports/out/.  [helper D]
@@ -101,9 +101,9 @@ robustness: $(VENV)/.installed
 realtime: $(VENV)/.installed
 	LEKTRICO_REALTIME=1 $(PY) -m pytest tests/test_realtime_ratio.py -s --alluredir=reports/out/realtime-allure
 
-## The suites on seeded random mixes of the readings, besides the two presets CI runs.
+## The suites on the second alternative readings and seeded random mixes, besides the preset CI runs.
 readings: $(VENV)/.installed
-	LEKTRICO_READING_SEEDS=1558,9690 $(PY) -m pytest tests/test_readings.py --alluredir=reports/out/readings-allure
+	LEKTRICO_READING_MIXES=alternative:2 LEKTRICO_READING_SEEDS=1558,9690 $(PY) -m pytest tests/test_readings.py --alluredir=reports/out/readings-allure
 
 PG_BIN ?= $(lastword $(wildcard /usr/lib/postgresql/*/bin))
 

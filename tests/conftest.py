@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,13 @@ from fixtures.launcher import BenchService
 from tests.mutation.runner import SuiteRun, baseline_run, near_limit_run
 
 pytest_plugins = ["pytester"]
+
+
+@dataclass(frozen=True)
+class CorrectChargerRuns:
+    baseline: Future[SuiteRun]
+    baseline_results: Path
+    near_limit: Future[SuiteRun]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,17 +37,26 @@ def virtual_charger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 
 @pytest.fixture(scope="session")
-def correct_charger_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SuiteRun, Path]:
-    """Every suite, once, against the correct virtual charger: its verdict and its Allure results.
-    Its passing tests are the only ones that can kill a defect in the mutation test."""
+def correct_charger_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CorrectChargerRuns]:
+    """The two runs on correct chargers, side by side from the first request (as ``make mutation`` does): every
+    suite on the correct charger, and the bench suites on one just inside every limit.  The near-limit run
+    then overlaps the baseline and the hunts instead of following them (CI's 15 min budget)."""
     results = tmp_path_factory.mktemp("correct-charger-allure")
-    return baseline_run(alluredir=results), results
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield CorrectChargerRuns(pool.submit(baseline_run, alluredir=results), results, pool.submit(near_limit_run))
 
 
 @pytest.fixture(scope="session")
-def near_limit_charger_run() -> SuiteRun:
+def correct_charger_run(correct_charger_runs: CorrectChargerRuns) -> tuple[SuiteRun, Path]:
+    """Every suite, once, against the correct virtual charger: its verdict and its Allure results.
+    Its passing tests are the only ones that can kill a defect in the mutation test."""
+    return correct_charger_runs.baseline.result(), correct_charger_runs.baseline_results
+
+
+@pytest.fixture(scope="session")
+def near_limit_charger_run(correct_charger_runs: CorrectChargerRuns) -> SuiteRun:
     """The bench suites once against a correct charger just inside every limit (``--near-limit``)."""
-    return near_limit_run()
+    return correct_charger_runs.near_limit.result()
 
 
 REALTIME_ENV = "LEKTRICO_REALTIME"
