@@ -247,9 +247,10 @@ def hunt_all(baseline: frozenset[str], names: list[str] | None = None, workers: 
         return list(pool.map(lambda d: hunt(d, baseline), defects))
 
 
-def sample(size: int, seed: int, *, always: tuple[str, ...] = ()) -> list[str]:
-    """A fixed, seeded sample of the catalogue (plus ``always``); the same seed gives the same sample."""
-    rest = sorted(set(CATALOGUE) - set(always))
+def sample(size: int, seed: int, *, always: tuple[str, ...] = (), pool: tuple[str, ...] | None = None) -> list[str]:
+    """A fixed, seeded sample of ``pool`` (default the catalogue), plus ``always``; the same seed gives the same
+    sample."""
+    rest = sorted(set(CATALOGUE if pool is None else pool) - set(always))
     picked = random.Random(seed).sample(rest, max(0, min(len(rest), size - len(always))))
     return sorted({*always, *picked})
 
