@@ -226,26 +226,25 @@ def markdown(signoff: SignOff) -> str:
         out.append(f"| {_cell(row.chapter) if row.chapter != previous else ''} | {_cell(row.section)} | "
                    f"{row.status} | {_cell(row.detail)} |")
         previous = row.chapter
-    out += ["", f"## Failures ({len(s.failures)})", ""]
-    if s.failures:
-        out += ["| section | test | whose | message |", "|---|---|---|---|"]
-        out += [f"| {_cell(f.section)} | `{_cell(f.test)}` | {f.whose} | {_cell(f.message)} |" for f in s.failures]
-    else:
-        out.append("None.")
-    out += ["", f"## Spec ambiguities met ({len(s.ambiguities)})", ""]
-    if s.ambiguities:
-        out += ["| ambiguity | section | reading the charger chose | tests |", "|---|---|---|---|"]
-        out += [f"| {a.id} | {_cell(a.section)} | {_cell('; '.join(a.readings))} | {a.tests} |" for a in s.ambiguities]
-    else:
-        out.append("None met.")
+    out += _section(f"Failures ({len(s.failures)})", ["section", "test", "whose", "message"],
+                    [[_cell(f.section), f"`{_cell(f.test)}`", f.whose, _cell(f.message)] for f in s.failures], "None.")
+    out += _section(f"Spec ambiguities met ({len(s.ambiguities)})",
+                    ["ambiguity", "section", "reading the charger chose", "tests"],
+                    [[a.id, _cell(a.section), _cell("; ".join(a.readings)), str(a.tests)] for a in s.ambiguities],
+                    "None met.")
     total = sum(count for _, _, count in s.unverified)
-    out += ["", f"## Skipped and inconclusive ({total})", ""]
-    if s.unverified:
-        out += ["| outcome | tests | reason |", "|---|---|---|"]
-        out += [f"| {outcome} | {count} | {_cell(reason)} |" for outcome, reason, count in s.unverified]
-    else:
-        out.append("None.")
+    out += _section(f"Skipped and inconclusive ({total})", ["outcome", "tests", "reason"],
+                    [[outcome, str(count), _cell(reason)] for outcome, reason, count in s.unverified], "None.")
     return "\n".join(out) + "\n"
+
+
+def _section(title: str, header: list[str], rows: list[list[str]], empty: str) -> list[str]:
+    """A Markdown section: its heading, then its table, or ``empty`` when it has no rows."""
+    lines = ["", f"## {title}", ""]
+    if not rows:
+        return lines + [empty]
+    return lines + ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(row) + " |" for row in rows]
 
 
 STYLE = ("body{font:14px/1.4 system-ui,sans-serif;max-width:72em;margin:1.5em auto;padding:0 1em}"
