@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.clock import BenchClock, WaitTimeout
+from fixtures.clock import BenchClock, LateWait, WaitTimeout
 from fixtures.profile import ProfileError, fill, load_profile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,57 @@ def test_a_timeout_says_what_was_awaited_and_what_was_last_seen() -> None:
 
     with pytest.raises(WaitTimeout, match=r"waiting for the counter to reach -1; last seen: \d+"):
         asyncio.run(clock.wait_for(probe, lambda v: v < 0, within_s=0.5, what="the counter to reach -1"))
+
+
+def test_a_timeout_needs_a_read_begun_after_the_deadline() -> None:
+    """A read that began before the deadline and answered after it shows the charger as it was before:
+    the charger that changed just in time passes."""
+    clock = BenchClock(time_scale=100.0)
+    changed_at = clock.now() + 1.0   # device s: the charger changes exactly at the deadline
+
+    async def probe() -> float:
+        began = clock.now()
+        await asyncio.sleep(clock.wall(0.04))  # each read takes 0.04 device s
+        return began
+
+    seen = asyncio.run(clock.wait_for(probe, lambda began: began >= changed_at, within_s=1.0, what="the change"))
+    assert seen >= changed_at
+
+
+def test_a_timeout_whose_reads_lay_too_far_apart_is_a_late_wait_not_a_verdict() -> None:
+    """One read of the wait stalled for 40 % of its window (a busy host): a timeout says the bench may be why."""
+    clock = BenchClock(time_scale=100.0)
+    reads = 0
+
+    async def probe() -> int:
+        nonlocal reads
+        reads += 1
+        if reads == 2:
+            await asyncio.sleep(clock.wall(0.4))
+        return reads
+
+    with pytest.raises(LateWait) as late:
+        asyncio.run(clock.wait_for(probe, lambda v: v < 0, within_s=1.0, what="the contactor to open"))
+    assert "reads lay up to" in late.value.reason and "the contactor to open" in late.value.reason
+
+
+def test_a_test_that_ends_on_a_late_wait_is_inconclusive_with_its_reason(
+        suite: pytest.Pytester, virtual_charger: dict[str, str]) -> None:
+    suite.makepyfile(test_tiny=textwrap.dedent("""
+        from fixtures.clock import LateWait, WaitTimeout
+
+        def test_late():
+            try:
+                raise LateWait("timed out", "the bench's reads lay up to 1 device s apart")
+            except WaitTimeout as timeout:
+                raise AssertionError(f"charger never opened: {timeout}") from None
+
+        def test_on_time():
+            raise WaitTimeout("timed out after 3 device s waiting for B")
+    """))
+    result = suite.runpytest_subprocess("--charger-url", virtual_charger["charger_url"], "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*inconclusive: the bench's reads lay up to 1 device s apart*"])
 
 
 def test_a_hold_check_fails_when_the_condition_breaks() -> None:
