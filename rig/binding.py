@@ -31,10 +31,11 @@ class BindingError(ValueError):
     """A resource or role the profile gets wrong (a usage error: the run stops before any test)."""
 
 
-GENERIC_SETTINGS = ("calibration_due",)
+GENERIC_SETTINGS = ("calibration_due", "labgrid")
 """Keys any resource may carry whatever its adapter, about the instrument rather than its link:
 ``calibration_due = "YYYY-MM-DD"``, the date its calibration expires (the EOL unit record keeps it and
-warns when it is past).  They are never passed to the adapter."""
+warns when it is past); ``labgrid = "<resource>"``, a resource of the profile's labgrid place standing for the
+``url`` / ``resource`` (fixtures/labgrid_place.py fills it in).  They are never passed to the adapter."""
 
 
 def _check_calibration_due(name: str, value: Any) -> None:
@@ -63,7 +64,7 @@ def _resource_spec(name: str, table: Any) -> AdapterSpec:
             raise BindingError(f"[resources.{name}] unknown key {key!r} for adapter {adapter!r}; "
                                f"known: {', '.join(sorted(allowed))}")
     for key in spec.required:
-        if key not in table:
+        if key not in table and not (key in ("url", "resource") and "labgrid" in table):
             raise BindingError(f"[resources.{name}] has no {key!r} (required by adapter {adapter!r})")
     if "calibration_due" in table:
         _check_calibration_due(name, table["calibration_due"])
