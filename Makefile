@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: conformance report selftest install install-browser clean mutation timing-kills benches-full robustness realtime readings records-postgres \
+.PHONY: conformance report selftest install install-browser clean mutation timing-kills benches-full robustness realtime readings records-postgres lab-timing \
         release nightly nightly-demo eol-demo
 
 $(VENV)/.installed: pyproject.toml
@@ -96,6 +96,11 @@ benches-full: $(VENV)/.installed
 robustness: $(VENV)/.installed
 	LEKTRICO_INTERRUPTION_KILLS=24 $(PY) -m pytest tests/test_interruption.py --alluredir=reports/out/robustness-allure $(PYTEST_ARGS); \
 	status=$$?; cat reports/out/interruption-kills.md 2>/dev/null; exit $$status
+
+## A lab of benches through labgrid: the state suite at time scale 1 on 1, 2 and 4 virtual benches (a coordinator,
+## an exporter per bench), wall time and speed-up = N x T1 / TN into reports/out/lab-timing.md (about 6 minutes).
+lab-timing: $(VENV)/.installed
+	$(PY) -m lab.timing --benches 1,2,4 --time-scale 1 --out reports/out/lab-timing.md
 
 ## The state and PWM suites at time scale 1: the suites wait on the charger, not on overhead (CI skips it).
 realtime: $(VENV)/.installed

@@ -52,8 +52,9 @@ class LoopbackLab:
     """Coordinator, exporters and simulators for ``n_benches`` places; ``profiles[i]`` is place ``bench-<i+1>``."""
 
     def __init__(self, n_benches: int, time_scale: float, tmp_dir: Path,
-                 simulator_args: Sequence[str] = ()) -> None:
+                 simulator_args: Sequence[str] = (), poll_s: float | None = None) -> None:
         self.n_benches, self.time_scale, self.tmp_dir = n_benches, time_scale, Path(tmp_dir)
+        self.poll_s = poll_s  # device s between a wait's reads (None: virtual.toml's, paced for a loopback charger)
         self.simulator_args = list(simulator_args)
         self.coordinator = f"127.0.0.1:{free_port()}"
         self.places = [f"bench-{index}" for index in range(1, n_benches + 1)]
@@ -160,6 +161,8 @@ class LoopbackLab:
         raw: dict[str, Any] = {"name": place, "allow_destructive": template.get("allow_destructive", False),
                                "labgrid": {"place": place, "coordinator": self.coordinator, "acquire_timeout_s": 60}}
         raw["timing"] = {**template.get("timing", {}), "time_scale": self.time_scale}
+        if self.poll_s is not None:
+            raw["timing"]["poll_s"] = self.poll_s
         raw["charger"] = {key: value for key, value in template["charger"].items() if key != "url"}
         raw["charger"]["labgrid"] = "charger"
         raw["resources"] = {}
