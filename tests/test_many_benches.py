@@ -92,11 +92,11 @@ def test_an_unreachable_bench_is_bench_faults_and_the_other_bench_goes_on(tmp_pa
 
 
 def test_a_bench_that_disappears_mid_run_stops_alone(tmp_path: Path) -> None:
-    """bench-2's charger stops answering after its 80th request (refused for ever): the test that met it
+    """bench-2's charger stops answering after its 45th request (refused for ever): the test that met it
     and every later one of bench-2 are bench faults, bench-1 runs to the end, the run's exit is 3."""
     virtual = PROJECT_ROOT / "benches" / "virtual.toml"
     dying = _profile_copy(tmp_path, "dying", ('"--state-dir", "{state_dir}"]',
-                                              '"--state-dir", "{state_dir}", "--misbehave", "refused@80"]'))
+                                              '"--state-dir", "{state_dir}", "--misbehave", "refused@45"]'))
     try:
         result = _run(tmp_path, _inventory(tmp_path, [virtual, dying]),
                       ("suites/bench/test_states.py", "-m", "states", "-k", "iec_transitions"))

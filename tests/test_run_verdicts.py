@@ -294,3 +294,16 @@ def test_environment_names_the_real_bench(suite: pytest.Pytester, virtual_charge
     environment = (results / "environment.properties").read_text()
     assert "bench=charger-only" in environment and "charger.fw_version=" in environment
     assert "bench.allow_destructive=false" in environment
+
+
+def test_teardowns_failing_together_are_classed_by_what_failed() -> None:
+    """Several finalizers failing at once arrive as one exception group (a bench gone mid-run: every
+    teardown meets a dead charger): bench faults alone stay a bench fault; a product verdict among them decides."""
+    from fixtures.verdicts import VerdictClass, classify_error
+    from instruments.errors import BenchFault
+
+    bench_only = ExceptionGroup("errors during test teardown", [BenchFault("gone"), BenchFault("still gone")])
+    mixed = ExceptionGroup("errors during test teardown", [BenchFault("gone"), AssertionError("left in C")])
+    assert classify_error(bench_only) is VerdictClass.BENCH_FAULT
+    assert classify_error(mixed) is VerdictClass.PRODUCT
+    assert classify_error(ExceptionGroup("x", [BenchFault("gone"), KeyError("k")])) is VerdictClass.HARNESS
