@@ -23,6 +23,8 @@ from records.lot import Selection, write_report
 from records.store import RecordNotFound, Store, masked, open_store, url_of
 
 USAGE_ERROR = 4
+LOT_ATTACHMENT = "Lot report: yield and Cpk"
+"""The name of the run-level attachment ``--alluredir`` adds (the lot report's HTML carries its plots inline)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     lot.add_argument("--since", type=_instant, default=None, help="first attempt at or after (UTC date or ISO time)")
     lot.add_argument("--until", type=_instant, default=None, help="first attempt before (UTC date or ISO time)")
     lot.add_argument("--out", type=Path, required=True, help="directory for lot-report.html/.json and plots/")
+    lot.add_argument("--alluredir", type=Path, default=None,
+                     help="also put the lot report on the overview of the Allure report built from this results "
+                          "directory (a run-level attachment: yield, the Cpk table and the plots)")
     lot.set_defaults(func=cmd_lot_report)
 
     failing = subparsers.add_parser("failing", help="the units that failed a given measurement")
@@ -127,6 +132,12 @@ def cmd_lot_report(args: argparse.Namespace, out: TextIO | None = None, err: Tex
         basis = "" if d.basis == "as measured" else f" ({d.basis})"
         print(f"  {d.name + basis:<40} {d.limits:<24} n={d.capability.n:<4} Cpk {d.capability.text}", file=out)
     print(f"wrote {report.html} and {report.json}", file=out)
+    if args.alluredir is not None:
+        from reports.allure_support import write_global_attachment  # pytest and allure: only when asked for
+        args.alluredir.mkdir(parents=True, exist_ok=True)
+        write_global_attachment(args.alluredir, LOT_ATTACHMENT, report.html.read_text(encoding="utf-8"),
+                                "text/html", "html")
+        print(f"added '{LOT_ATTACHMENT}' to the Allure results in {args.alluredir}", file=out)
     return 0
 
 

@@ -510,9 +510,16 @@ def test_commands_units_export_failing_and_lot_report(migrated: Path, tmp_path: 
     out = capsys.readouterr().out
     assert "1 attempt(s) failed" in out and "500108" in out
 
-    assert _run(["lot-report", "--db", str(db), "--order", ORDER["id"], "--out", str(tmp_path / "lot")]) == 0
+    results = tmp_path / "allure-results"
+    assert _run(["lot-report", "--db", str(db), "--order", ORDER["id"], "--out", str(tmp_path / "lot"),
+                 "--alluredir", str(results)]) == 0
     assert "first-pass yield 80.0 %, final yield 90.0 %, 1 retests" in capsys.readouterr().out
     assert (tmp_path / "lot" / "lot-report.html").is_file()
+    [globals_file] = results.glob("*-globals.json")
+    [attachment] = json.loads(globals_file.read_text())["attachments"]
+    assert attachment["name"] == "Lot report: yield and Cpk" and attachment["type"] == "text/html"
+    page = (results / attachment["source"]).read_text()
+    assert "Cpk" in page and "data:image/png;base64," in page  # the plots travel inside the report
 
 
 @pytest.mark.parametrize("argv, message", [
