@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fixtures.fuzzing import MIN_DROP_BYTES, HeapSample, HeapTrend
-from reports.plots import plt, png_of
+from reports.plots import png_of, pyplot
 
 
 def heap_plot(samples: Sequence[HeapSample], trend: HeapTrend, title: str = "heap_free over the fuzz run") -> bytes:
@@ -22,6 +22,7 @@ def heap_plot(samples: Sequence[HeapSample], trend: HeapTrend, title: str = "hea
     xs = [s.requests for s in samples]
     ys = [s.heap_free for s in samples]
     first, last = min(xs), max(xs)
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(9, 4.5))
     try:
         axis.plot(xs, ys, marker=".", linestyle="none", color="tab:blue", label="heap_free (Charger_info.Get)")

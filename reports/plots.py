@@ -11,16 +11,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from types import ModuleType
+
 import allure
-import matplotlib
 
-matplotlib.use("Agg")  # no display on a bench PC or in CI
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-
-from reference.iec61851 import current_for_duty_percent  # noqa: E402
+from reference.iec61851 import current_for_duty_percent
 
 STATE_LEVELS = ("A", "B", "C", "D", "E", "F")
+
+
+def pyplot() -> ModuleType:
+    """matplotlib's pyplot on the Agg backend (no display on a bench PC or in CI), imported at the first plot:
+    the plugin imports this module in every session, and half a second of matplotlib is wasted on one that
+    draws nothing (an API-only run, each pytester run of the project's own tests)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ def session_trace(samples: Sequence[TraceSample], title: str = "Charging session
         raise ValueError("a session trace needs at least one sample")
     t0 = samples[0].time_s
     times = [s.time_s - t0 for s in samples]
+    plt = pyplot()
     figure, (ax_state, ax_current, ax_power) = plt.subplots(3, 1, sharex=True, figsize=(9, 7))
     try:
         ax_state.step(times, [STATE_LEVELS.index(s.state) if s.state in STATE_LEVELS else -1 for s in samples],

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reports.plots import plt, png_of
+from reports.plots import png_of, pyplot
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ def trip_plot(samples: Sequence[TripSample], mark: TripMark, title: str = "Resid
         raise ValueError("a trip plot needs at least one sample")
     ordered = sorted(samples, key=lambda s: s.time_s)
     times_ms = [s.time_s * 1000.0 for s in ordered]
+    plt = pyplot()
     figure, (ax_residual, ax_mains, ax_current) = plt.subplots(3, 1, sharex=True, figsize=(9, 7))
     try:
         ax_residual.step(times_ms, [s.residual_ma for s in ordered], where="post", color="tab:red")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 def plugin_ini(markers: dict[str, str], *extra: str) -> str:
     """``[pytest]`` loading the ``lektrico_hil`` plugin by its entry-point name (with asyncio and allure, as
-    autoloading may be off), the plugin's event-loop settings, ``extra`` ini lines, and ``markers``."""
+    autoloading may be off), the plugin's event-loop settings, ``extra`` ini lines, and ``markers``.  The
+    labgrid and hypothesis plugins stay off, as in the project's pytest.ini: each costs a pytester run about a
+    second of imports and none of these runs uses them."""
     lines = ["[pytest]",
-             "addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider --strict-markers",
+             "addopts = -p lektrico_hil -p asyncio -p allure_pytest -p no:cacheprovider -p no:labgrid "
+             "-p no:hypothesispytest --strict-markers",
              "asyncio_mode = auto",
              "asyncio_default_fixture_loop_scope = session",
              "asyncio_default_test_loop_scope = session",

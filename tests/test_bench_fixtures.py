@@ -21,6 +21,7 @@ PLUGINS = textwrap.dedent("""
 """)
 INI = textwrap.dedent("""
     [pytest]
+    addopts = -p no:labgrid -p no:hypothesispytest
     asyncio_mode = auto
     asyncio_default_fixture_loop_scope = session
     asyncio_default_test_loop_scope = session

@@ -23,6 +23,7 @@ import pytest
 
 from simulator.defects import CATALOGUE, Defect
 from tests.mutation.boundary import BoundaryPair, boundary_pairs, boundary_table
+from tests.mutation import runner
 from tests.mutation.runner import (
     PROJECT_ROOT,
     CaseResult,
@@ -223,3 +224,21 @@ def test_the_ci_sample_is_fixed_by_its_seed_and_is_mostly_boundary_defects() -> 
     assert selected() == selected()
     chosen = set(selected())
     assert len(chosen & set(BOUNDARY)) == BOUNDARY_SAMPLE and len(chosen - set(BOUNDARY)) == OTHERS_SAMPLE
+
+def test_a_timing_still_inconclusive_at_scale_5_is_measured_again_in_the_chargers_own_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded host may leave a near-limit margin unresolved at time scale 5 too: scale 1 then decides it."""
+    key = "suites.bench.test_cp_faults::test_cp_fault[diode_short]"
+    asked: list[tuple[str, ...]] = []
+
+    def fake_run_suites(paths: tuple[str, ...], extra: tuple[str, ...] = (), **_: object) -> runner.SuiteRun:
+        asked.append(extra)
+        verdict = "passed" if extra[-1] == "1" else "inconclusive"
+        return runner.SuiteRun(paths, 0, (runner.CaseResult(key, verdict, "passed"),), 1.0, "")
+
+    monkeypatch.setattr(runner, "run_suites", fake_run_suites)
+    first = runner.SuiteRun(("suites/bench",), 0, (runner.CaseResult(key, "inconclusive", "skipped"),), 1.0, "")
+    final = runner.resolved(first, ("--near-limit",))
+    assert asked == [("--near-limit", "--time-scale", "5"), ("--near-limit", "--time-scale", "1")]
+    assert [c.verdict_class for c in final.cases] == ["passed"]
+    assert "measured again at --time-scale 5" in final.tail and "measured again at --time-scale 1" in final.tail

@@ -188,13 +188,17 @@ def near_limit_run() -> SuiteRun:
 
     A test the bench could not resolve (inconclusive: a margin of a few ms against the polling
     uncertainty of a loaded CI host at time scale 20) is measured again where the bench resolves it
-    (:data:`RESOLVING_SCALE`): just inside must *pass*, and only a finer measurement can show it."""
+    (:data:`RESOLVING_SCALES`): just inside must *pass*, and only a finer measurement can show it."""
     run = run_suites((BENCH_SUITES,), extra=("--near-limit",))
     return resolved(run, ("--near-limit",))
 
 
 RESOLVING_SCALE = "5"
 """The time scale at which an inconclusive timing is measured again (a quarter of the CI scale's uncertainty)."""
+RESOLVING_SCALES = (RESOLVING_SCALE, "1")
+"""Where the near-limit run measures a still inconclusive timing: time scale 5, then the charger's own time.  A
+margin of a few device ms needs a wall uncertainty of a fifth of that at scale 5, which a loaded 2-core host
+(the whole-suite runs beside it) does not always give; at scale 1 the bench is as fine as it can be."""
 
 
 def nodeid_of(key: str) -> str:
@@ -204,17 +208,20 @@ def nodeid_of(key: str) -> str:
 
 
 def resolved(run: SuiteRun, extra: tuple[str, ...]) -> SuiteRun:
-    """``run`` with its inconclusive tests run again at :data:`RESOLVING_SCALE` (their new verdicts replace the old)."""
-    unresolved = [c.key for c in run.cases if c.verdict_class == "inconclusive"]
-    if not unresolved:
-        return run
-    again = run_suites(tuple(nodeid_of(k) for k in unresolved), extra=(*extra, "--time-scale", RESOLVING_SCALE))
-    finer = {c.key: c for c in again.cases}
-    cases = tuple(finer.get(c.key, c) for c in run.cases)
-    code = run.exit_code if run.exit_code != 0 else again.exit_code
-    return SuiteRun(run.paths, code, cases, run.seconds + again.seconds,
-                    run.tail + f"\n[{len(unresolved)} inconclusive measured again at --time-scale {RESOLVING_SCALE}]\n"
-                    + again.tail[-1500:], run.options)
+    """``run`` with its inconclusive tests run again at each of :data:`RESOLVING_SCALES` in turn, while any stays
+    inconclusive (their new verdicts replace the old)."""
+    for scale in RESOLVING_SCALES:
+        unresolved = [c.key for c in run.cases if c.verdict_class == "inconclusive"]
+        if not unresolved:
+            return run
+        again = run_suites(tuple(nodeid_of(k) for k in unresolved), extra=(*extra, "--time-scale", scale))
+        finer = {c.key: c for c in again.cases}
+        cases = tuple(finer.get(c.key, c) for c in run.cases)
+        code = run.exit_code if run.exit_code != 0 else again.exit_code
+        run = SuiteRun(run.paths, code, cases, run.seconds + again.seconds,
+                       run.tail + f"\n[{len(unresolved)} inconclusive measured again at --time-scale {scale}]\n"
+                       + again.tail[-1500:], run.options)
+    return run
 
 
 # Limits the bench suites time by polling the charger or the CP line, whose boundary defects sit
