@@ -75,6 +75,7 @@ class RunRecord:
     measurements: list[MeasurementRecord] = field(default_factory=list)
     sections: dict[str, str] = field(default_factory=dict)
     current_test: str = "<outside a test>"
+    plots: bool = True  # False with --no-plots: :func:`reports.plots.attach_plot` draws nothing
 
 
 RUN_RECORD = pytest.StashKey[RunRecord]()
@@ -83,7 +84,9 @@ _active = [RunRecord()]  # the configured run's record, for helpers called from 
 
 def begin_run(config: pytest.Config) -> RunRecord:
     """A fresh record for this run (an in-process pytester run must not inherit the last run's)."""
-    record = config.stash[RUN_RECORD] = RunRecord()
+    record = config.stash[RUN_RECORD] = RunRecord(plots=not config.getoption("no_plots", False))
+    if not record.plots:
+        record.environment["report.plots"] = "none drawn (--no-plots)"
     _active[0] = record
     return record
 

@@ -11,11 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import allure
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+from reports.plots import attach_plot, pyplot
 
 
 @dataclass(frozen=True)
@@ -34,6 +30,7 @@ def pwm_mapping_plot(points: Iterable[Any], title: str = "CP duty vs advertised 
     """A PNG: the expected duty line, its ±tolerance band, and the measured duties (failures in red)."""
     rows = sorted(((float(_field(p, "current_a")), float(_field(p, "expected_duty_pct")),
                     _field(p, "measured_duty_pct"), float(_field(p, "tolerance_pct"))) for p in points))
+    plt = pyplot()
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 5.4), sharex=True,
                                          gridspec_kw={"height_ratios": (3, 1.4)})
     figure.subplots_adjust(left=0.1, right=0.98, top=0.93, bottom=0.1, hspace=0.08)
@@ -71,4 +68,4 @@ def pwm_mapping_plot(points: Iterable[Any], title: str = "CP duty vs advertised 
 
 
 def attach_pwm_mapping_plot(points: Iterable[Any], name: str) -> None:
-    allure.attach(pwm_mapping_plot(points, title=name), name=name, attachment_type=allure.attachment_type.PNG)
+    attach_plot(name, lambda: pwm_mapping_plot(points, title=name))

@@ -26,7 +26,7 @@ from instruments.errors import BenchFault
 from instruments.power_analyzer.scpi import InvalidReading
 from instruments.power_analyzer.wt300 import PowerAnalyzer
 from reports.allure_support import ambiguity, record_marginal
-from reports.plots import TraceSample, attach_png, session_trace
+from reports.plots import TraceSample, attach_plot, session_trace
 from rig.calendar import ReferenceClock, reference_for
 from rig.ev import EvSide, RoleMissing
 from rig.site import Site
@@ -73,7 +73,7 @@ class SessionTrace:
     def attach(self) -> None:
         """Attach the trace to the running test (the ``trace`` fixture does it at teardown otherwise)."""
         if len(self.samples) > 1 and not self.attached:
-            attach_png("session trace", self.png())
+            attach_plot("session trace", self.png)
             self.attached = True
 
 

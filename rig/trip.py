@@ -31,7 +31,7 @@ from fixtures.clock import WaitTimeout
 from fixtures.profile import Limit
 from instruments.errors import BenchFault
 from instruments.power_analyzer.scpi import InvalidReading
-from reports.plots import attach_png
+from reports.plots import attach_plot
 from reports.trip_plot import TripMark, TripSample, trip_plot
 from rig.measurement import Measurement
 from rig.rig import Rig
@@ -116,7 +116,7 @@ class TripTiming:
 
     def attach(self, limit: Limit) -> None:
         """Attach the picture of this trip to the running test."""
-        attach_png(f"trip {self.what}", self.png(limit))
+        attach_plot(f"trip {self.what}", lambda: self.png(limit))
 
 
 class _AnalyzerSampler:

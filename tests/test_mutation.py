@@ -23,6 +23,7 @@ import pytest
 
 from simulator.defects import CATALOGUE, Defect
 from tests.mutation.boundary import BoundaryPair, boundary_pairs, boundary_table
+from tests.conftest import CorrectChargerRuns
 from tests.mutation import runner
 from tests.mutation.runner import (
     PROJECT_ROOT,
@@ -65,16 +66,16 @@ def _write(name: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def verdicts(correct_charger_run: tuple[SuiteRun, Path], near_limit_charger_run: SuiteRun) -> dict[str, Verdict]:
-    # The hunts wait for both correct-charger runs (which run side by side): three whole-suite runs at once
-    # load a 2-core host past what the near-limit charger's waits allow.
+def verdicts(correct_charger_run: tuple[SuiteRun, Path], correct_charger_runs: CorrectChargerRuns) -> dict[str, Verdict]:
+    # The hunts start once the baseline is known, one at a time while the near-limit run still goes (three
+    # whole-suite runs at once load a 2-core host past what the near-limit charger's waits allow), then two.
     run, _ = correct_charger_run
     names = selected()
     scope = ("the whole catalogue" if len(names) == len(CATALOGUE) else
              f"a fixed sample (seed {SAMPLE_SEED}: {BOUNDARY_SAMPLE} of {len(BOUNDARY)} boundary defects + "
              f"{OTHERS_SAMPLE} others) "
              f"of {len(CATALOGUE)}; all: MUTATION_ALL=1 / make mutation")
-    results = hunt_all(run.passing, names)
+    results = hunt_all(run.passing, names, sharing_with=correct_charger_runs.near_limit)
     _write("kill-table.md", f"{len(names)} defects hunted, {scope}: {', '.join(names)}\n\n{kill_table(results)}")
     return {v.defect.name: v for v in results}
 
@@ -242,3 +243,34 @@ def test_a_timing_still_inconclusive_at_scale_5_is_measured_again_in_the_charger
     assert asked == [("--near-limit", "--time-scale", "5"), ("--near-limit", "--time-scale", "1")]
     assert [c.verdict_class for c in final.cases] == ["passed"]
     assert "measured again at --time-scale 5" in final.tail and "measured again at --time-scale 1" in final.tail
+
+
+def test_hunts_take_one_slot_while_the_near_limit_run_goes_and_two_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never more than two whole-suite runs at once: while the near-limit run holds a slot, one hunt at a time."""
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    near_limit: Future[runner.SuiteRun] = Future()
+    lock = threading.Lock()
+    running, peaks = [0], []
+
+    def fake_hunt(defect: Defect, baseline: frozenset[str]) -> runner.Verdict:
+        with lock:
+            running[0] += 1
+            peaks.append((near_limit.done(), running[0]))
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return runner.Verdict(defect, baseline)
+
+    monkeypatch.setattr(runner, "hunt", fake_hunt)
+    finisher = threading.Timer(0.3, near_limit.set_result, args=(None,))
+    finisher.start()
+    try:
+        verdicts = runner.hunt_all(frozenset(), sorted(CATALOGUE)[:16], workers=2, sharing_with=near_limit)
+    finally:
+        finisher.cancel()
+    assert len(verdicts) == 16
+    assert max(n for done, n in peaks if not done) == 1, peaks
+    assert max(n for done, n in peaks if done) == 2, peaks

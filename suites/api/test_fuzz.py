@@ -59,7 +59,7 @@ from instruments.charger_rpc import BenchFault, ChargerClient, ChargerUnreachabl
 from instruments.charger_rpc.tally import counted_as
 from reports.allure_support import ambiguity, attach_exchange, cover
 from reports.heap_plot import heap_plot
-from reports.plots import attach_png
+from reports.plots import attach_plot
 from suites.api.fuzz_replay import Credentials, replay, short
 from suites.api.fuzz_strategies import CLASSES, NO_ID, WEIGHTS, Baseline, FuzzInput, InputClass, Label, framing_codes
 from suites.api.support import ConfigValueForm
@@ -351,7 +351,7 @@ async def test_6_5_heap_free_shows_no_leak_over_the_fuzz_run(charger: ChargerCli
     trend = heap_watch.trend()
     fuzz_record.heap = trend
     samples = heap_watch.samples
-    attach_png("heap_free over the fuzz run", heap_plot(samples, trend))
+    attach_plot("heap_free over the fuzz run", lambda: heap_plot(samples, trend))
     allure.attach(json.dumps({"trend": trend.describe(), "samples": heap_line(samples)}, indent=1),
                   name="heap_free samples", attachment_type=allure.attachment_type.JSON)
     if len(samples) < MIN_SAMPLES:
