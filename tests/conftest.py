@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.launcher import BenchService
+from tests.ahead import close_lane, start_runs_ahead
 from tests.mutation.runner import SuiteRun, baseline_run, near_limit_run
 
 pytest_plugins = ["pytester"]
@@ -88,3 +89,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("realtime") is not None:
             item.add_marker(skip)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The runs a later module judges start on the idle core when the session reaches a stretch that
+    leaves one (tests/ahead.py)."""
+    start_runs_ahead(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    close_lane(session.config)

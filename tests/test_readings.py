@@ -11,14 +11,16 @@ tests failed on which mix.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
 from simulator.readings import SWITCHES, preset
 from reference.spec import AMBIGUITIES, AMBIGUITIES_BY_ID
-from tests.mutation.runner import SUITES, SuiteRun, run_suites, selected_params
+from tests.ahead import taken
+from tests.mutation.runner import SUITES, SuiteRun, run_suites, selected_in_session, selected_params
 
 # A hang guard for the module's whole-suite runs on each mix (paid by the first test that waits on them).
 pytestmark = pytest.mark.timeout(1200)
@@ -68,16 +70,26 @@ EXTRA_MIXES = tuple(mix for mix in os.environ.get("LEKTRICO_READING_MIXES", "").
 MIXES = ("alternative", *EXTRA_MIXES, *(f"random:{seed}" for seed in SEEDS))
 
 
+def mix_run(mix: str) -> SuiteRun:
+    """API and bench suites on one mix.  The slow schedule file runs on its readings in
+    tests/test_schedule_suite.py (CI's time budget); the load test reads nothing a reading switch changes."""
+    return run_suites((SUITES,), extra=("--readings", mix, "-m", "not slow and not load"))
+
+
+def runs_ahead(session: pytest.Session) -> dict[str, Callable[[], SuiteRun]]:
+    """The first mix's run (CI's only one), started ahead on the idle core (tests/ahead.py)."""
+    wanted = selected_in_session(session, "test_suites_pass_on_every_reading", "mix")
+    return {f"readings {mix}": partial(mix_run, mix) for mix in MIXES[:1] if mix in wanted}
+
+
 @pytest.fixture(scope="module")
 def mix_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[SuiteRun]]]:
     """The selected mixes' runs, two at a time (one per core): each is its own virtual bench and pytest,
-    as the mutation hunts run side by side; a loaded host makes a timing inconclusive, never red."""
+    as the mutation hunts run side by side; a loaded host makes a timing inconclusive, never red.  A run
+    started ahead (tests/ahead.py) is taken, not run again."""
     wanted = selected_params(request, "test_suites_pass_on_every_reading", "mix")
     with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
-        # The slow schedule file runs on its readings in tests/test_schedule_suite.py (CI's time budget); the
-        # load test reads nothing a reading switch changes.
-        yield {mix: pool.submit(run_suites, (SUITES,), extra=("--readings", mix, "-m", "not slow and not load"))
-               for mix in MIXES if mix in wanted}
+        yield {mix: taken(request, f"readings {mix}") or pool.submit(mix_run, mix) for mix in MIXES if mix in wanted}
 
 
 PARALLEL_RUNS = 2

@@ -11,12 +11,14 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
-from tests.mutation.runner import SuiteRun, run_suites, selected_params
+from tests.ahead import taken
+from tests.mutation.runner import SuiteRun, run_suites, selected_in_session
 
 SCHEDULE = "suites/bench/test_schedule.py"
 SUNDAY_2359 = "2026-12-06T23:59:00Z"   # 6 December 2026 is a Sunday
@@ -31,13 +33,25 @@ RUNS = {
 }
 
 
+def wanted_runs(session: pytest.Session) -> set[str]:
+    return selected_in_session(session, "test_schedule_suite_passes", "run") | (
+        {"sunday_2359"} if any("sunday" in item.name for item in session.items) else set())
+
+
+def runs_ahead(session: pytest.Session) -> dict[str, Callable[[], SuiteRun]]:
+    """Every selected run, started ahead on the idle core one after another (tests/ahead.py)."""
+    return {f"schedule {name}": partial(run_suites, paths, extra=extra)
+            for name, (paths, extra) in RUNS.items() if name in wanted_runs(session)}
+
+
 @pytest.fixture(scope="module")
 def schedule_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[SuiteRun]]]:
-    """The selected runs, two at a time (one per core), each its own virtual bench."""
-    wanted = selected_params(request, "test_schedule_suite_passes", "run") | (
-        {"sunday_2359"} if any("sunday" in item.name for item in request.session.items) else set())
+    """The selected runs, two at a time (one per core), each its own virtual bench; a run started ahead
+    (tests/ahead.py) is taken, not run again."""
+    wanted = wanted_runs(request.session)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        yield {name: pool.submit(run_suites, paths, extra=extra) for name, (paths, extra) in RUNS.items() if name in wanted}
+        yield {name: taken(request, f"schedule {name}") or pool.submit(run_suites, paths, extra=extra)
+               for name, (paths, extra) in RUNS.items() if name in wanted}
 
 
 def _assert_green(name: str, run: SuiteRun, expected: int | None = None) -> None:

@@ -33,6 +33,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SUITES = "suites"
 BENCH_SUITES = "suites/bench"
 RUN_TIMEOUT_S = 900
+SESSION_ENV = dict(os.environ)
+"""The environment as the session began.  A run started in a worker thread must not inherit what the main
+thread's test has patched meanwhile: a pytester test sets ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` and ``HOME``
+for its own runs, and a suite run started then would lose its plugins (seen: a usage error, exit 4)."""
 RED = ("product", "bench", "harness")
 
 
@@ -140,7 +144,7 @@ def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), baselin
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
                    f"--junitxml={junit}", f"--alluredir={alluredir or Path(tmp) / 'allure'}",
                    "-o", "timeout=120", "--no-plots", *extra]
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**SESSION_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
         if baseline is not None:
             listed = Path(tmp) / "baseline-passing.txt"
             listed.write_text("\n".join(sorted(baseline)) + "\n")
@@ -161,7 +165,12 @@ def run_suites(paths: tuple[str, ...], *, defects: tuple[str, ...] = (), baselin
 def selected_params(request: Any, test_name: str, param: str) -> set[Any]:
     """The values of ``param`` among the session's selected items of ``test_name``: a fixture that runs
     every case's subprocess up front (side by side) runs only those a ``-k`` or node id kept."""
-    return {item.callspec.params[param] for item in request.session.items
+    return selected_in_session(request.session, test_name, param)
+
+
+def selected_in_session(session: Any, test_name: str, param: str) -> set[Any]:
+    """:func:`selected_params` from the session itself (a run started ahead: tests/ahead.py)."""
+    return {item.callspec.params[param] for item in session.items
             if getattr(item, "originalname", None) == test_name and hasattr(item, "callspec")}
 
 
